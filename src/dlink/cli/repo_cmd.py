@@ -1,0 +1,1 @@
+"""`dlink repo`: print the canonical URL of the repository holding a path."""
