@@ -3,6 +3,6 @@
 from dlink.cli.app import app, main
 
 # Command modules register themselves on `app` when imported.
-from dlink.cli import repo_cmd  # noqa: E402,F401
+from dlink.cli import image_cmd, lint_cmd, repo_cmd  # noqa: E402,F401
 
 __all__ = ["app", "main"]

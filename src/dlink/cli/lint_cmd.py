@@ -1,0 +1,1 @@
+"""`dlink check`, `dlink fix`, `dlink rules`, `dlink explain`."""
