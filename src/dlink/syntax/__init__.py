@@ -1,0 +1,23 @@
+"""Lossless Dockerfile reading that agrees with BuildKit's parser."""
+
+from dlink.syntax.reader import (
+    Dockerfile,
+    Heredoc,
+    Instruction,
+    LabelToken,
+    ParseError,
+    Token,
+    parse,
+    parse_text,
+)
+
+__all__ = [
+    "Dockerfile",
+    "Heredoc",
+    "Instruction",
+    "LabelToken",
+    "ParseError",
+    "Token",
+    "parse",
+    "parse_text",
+]

@@ -1,0 +1,395 @@
+"""BuildKit's shell-word lexer: quote removal, escapes and ${VAR} expansion.
+
+BuildKit runs this lexer over LABEL keys and values (and heredoc words) before
+they reach the image, so dlink uses the same rules to know what a label's value
+really is: `$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`, `${V?w}`,
+`${V#p}`, `${V%p}`, `${V/p/r}`, escaped `$`, literal single quotes. The quirks
+are BuildKit's own and are kept on purpose (one shared words buffer, raw escapes
+doubling inside double quotes), because agreeing with it is the point.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dlink.syntax.text import GO_SPACE
+
+_EOF = ""
+_SPECIAL_PARAMS = frozenset("@*#?-$!0")
+
+
+class LexError(ValueError):
+    """A word BuildKit's lexer rejects (unterminated quote, bad substitution...)."""
+
+
+@dataclass
+class WordResult:
+    value: str
+    matched: set[str] = field(default_factory=set)
+    unmatched: set[str] = field(default_factory=set)
+
+
+class _Words:
+    """BuildKit's wordsStruct over the lexer's one shared buffer."""
+
+    __slots__ = ("lex", "words", "in_word")
+
+    def __init__(self, lex: ShellLex) -> None:
+        self.lex = lex
+        self.words: list[str] = []
+        self.in_word = False
+
+    def add_char(self, ch: str) -> None:
+        if ch in GO_SPACE:
+            if self.in_word and self.lex.words_buf:
+                self.words.append("".join(self.lex.words_buf))
+                self.lex.words_buf.clear()
+                self.in_word = False
+        else:
+            self.add_raw_char(ch)
+
+    def add_raw_char(self, ch: str) -> None:
+        self.lex.words_buf.append(ch)
+        self.in_word = True
+
+    def add_string(self, text: str) -> None:
+        for ch in text:
+            self.add_char(ch)
+
+    def add_raw_string(self, text: str) -> None:
+        self.lex.words_buf.append(text)
+        self.in_word = True
+
+    def get_words(self) -> list[str]:
+        if self.lex.words_buf:
+            self.words.append("".join(self.lex.words_buf))
+            self.lex.words_buf.clear()
+            self.in_word = False
+        return self.words
+
+
+class ShellLex:
+    """One lexer configuration (escape token and BuildKit's Raw*/Skip* switches)."""
+
+    def __init__(
+        self,
+        escape: str = "\\",
+        *,
+        raw_quotes: bool = False,
+        raw_escapes: bool = False,
+        skip_unset_env: bool = False,
+        skip_process_quotes: bool = False,
+    ) -> None:
+        self.escape = escape
+        self.raw_quotes = raw_quotes
+        self.raw_escapes_default = raw_escapes
+        self.skip_unset_env = skip_unset_env
+        self.skip_process_quotes = skip_process_quotes
+        self.words_buf: list[str] = []
+        self._src = ""
+        self._pos = 0
+        self._raw_escapes = raw_escapes
+        self._env: Mapping[str, str] = {}
+        self._result = WordResult("")
+
+    # -- public API -----------------------------------------------------------------
+
+    def process_word(self, word: str, env: Mapping[str, str]) -> WordResult:
+        """ProcessWordWithMatches: the expanded word, and which variables were (not) found."""
+        value, _ = self._start(word, env)
+        self._result.value = value
+        return self._result
+
+    def process_words(self, word: str, env: Mapping[str, str]) -> list[str]:
+        """ProcessWords: expand, then split into words the way BuildKit does."""
+        _, words = self._start(word, env)
+        return words
+
+    # -- scanner --------------------------------------------------------------------
+
+    def _start(self, word: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
+        self._src = word
+        self._pos = 0
+        self._env = env
+        self._raw_escapes = self.raw_escapes_default
+        self._result = WordResult("")
+        self.words_buf = []
+        try:
+            return self._process_stop_on(_EOF, self._raw_escapes)
+        except LexError as error:
+            raise LexError(f"failed to process {word!r}: {error}") from None
+
+    def _peek(self) -> str:
+        return self._src[self._pos] if self._pos < len(self._src) else _EOF
+
+    def _next(self) -> str:
+        if self._pos < len(self._src):
+            ch = self._src[self._pos]
+            self._pos += 1
+            return ch
+        return _EOF
+
+    def _process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+        result: list[str] = []
+        self.words_buf.clear()
+        words = _Words(self)
+        saved = self._raw_escapes
+        self._raw_escapes = raw_escapes
+        try:
+            while self._peek() != _EOF:
+                ch = self._peek()
+                if stop != _EOF and ch == stop:
+                    self._next()
+                    return "".join(result), words.get_words()
+                if ch == "$":
+                    tmp = self._process_dollar()
+                    result.append(tmp)
+                    words.add_string(tmp)
+                elif ch == "<":
+                    tmp = self._process_possible_heredoc()
+                    result.append(tmp)
+                    words.add_raw_string(tmp)
+                elif ch in "'\"" and not self.skip_process_quotes:
+                    tmp = self._single_quote() if ch == "'" else self._double_quote()
+                    result.append(tmp)
+                    words.add_raw_string(tmp)
+                else:
+                    ch = self._next()
+                    if ch == self.escape:
+                        if self._raw_escapes:
+                            words.add_raw_char(ch)
+                            result.append(ch)
+                        ch = self._next()
+                        if ch == _EOF:
+                            break
+                        words.add_raw_char(ch)
+                    else:
+                        words.add_char(ch)
+                    result.append(ch)
+            if stop != _EOF:
+                raise LexError(f"unexpected end of statement while looking for matching {stop}")
+            return "".join(result), words.get_words()
+        finally:
+            self._raw_escapes = saved
+
+    def _single_quote(self) -> str:
+        out: list[str] = []
+        ch = self._next()
+        if self.raw_quotes:
+            out.append(ch)
+        while True:
+            ch = self._next()
+            if ch == _EOF:
+                raise LexError("unexpected end of statement while looking for matching single-quote")
+            if ch == "'":
+                if self.raw_quotes:
+                    out.append(ch)
+                return "".join(out)
+            out.append(ch)
+
+    def _double_quote(self) -> str:
+        out: list[str] = []
+        ch = self._next()
+        if self.raw_quotes:
+            out.append(ch)
+        while True:
+            peek = self._peek()
+            if peek == _EOF:
+                raise LexError("unexpected end of statement while looking for matching double-quote")
+            if peek == '"':
+                ch = self._next()
+                if self.raw_quotes:
+                    out.append(ch)
+                return "".join(out)
+            if peek == "$":
+                out.append(self._process_dollar())
+                continue
+            ch = self._next()
+            if ch == self.escape:
+                if self._raw_escapes:
+                    out.append(ch)
+                following = self._peek()
+                if following == _EOF:
+                    continue
+                if following in ('"', "$", self.escape):
+                    ch = self._next()
+            out.append(ch)
+
+    def _get_env(self, name: str) -> tuple[str, bool]:
+        if name in self._env:
+            self._result.matched.add(name)
+            return self._env[name], True
+        self._result.unmatched.add(name)
+        return "", False
+
+    def _process_name(self) -> str:
+        name: list[str] = []
+        while self._peek() != _EOF:
+            ch = self._peek()
+            if not name and ch.isdigit():
+                while self._peek() != _EOF and self._peek().isdigit():
+                    name.append(self._next())
+                return "".join(name)
+            if not name and ch in _SPECIAL_PARAMS:
+                return self._next()
+            if not (ch.isalpha() or ch.isdigit() or ch == "_"):
+                break
+            name.append(self._next())
+        return "".join(name)
+
+    def _process_dollar(self) -> str:
+        self._next()
+        if self._peek() != "{":
+            name = self._process_name()
+            if not name:
+                return "$"
+            value, found = self._get_env(name)
+            if not found and self.skip_unset_env:
+                return "$" + name
+            return value
+        self._next()
+        peek = self._peek()
+        if peek == _EOF:
+            raise LexError("syntax error: missing '}'")
+        if peek in "{}:":
+            raise LexError("syntax error: bad substitution")
+        name = self._process_name()
+        ch = self._next()
+        chs = ch if ch != _EOF else "\ufffd"
+        null_is_unset = False
+        if ch == "}":
+            value, found = self._get_env(name)
+            if not found and self.skip_unset_env:
+                return "${" + name + "}"
+            return value
+        if ch == ":":
+            null_is_unset = True
+            ch = self._next()
+            chs += ch if ch != _EOF else "\ufffd"
+            return self._modifier(name, ch, chs, null_is_unset)
+        if ch in "+-?#%" and ch != _EOF:
+            return self._modifier(name, ch, chs, null_is_unset)
+        if ch == "/":
+            return self._replace(name)
+        raise LexError(f"unsupported modifier ({chs}) in substitution")
+
+    def _modifier(self, name: str, ch: str, chs: str, null_is_unset: bool) -> str:
+        raw = ch in ("#", "%") and ch != _EOF
+        if null_is_unset and raw:
+            raise LexError(f"unsupported modifier ({chs}) in substitution")
+        try:
+            word, _ = self._process_stop_on("}", raw)
+        except LexError:
+            if self._peek() == _EOF:
+                raise LexError("syntax error: missing '}'") from None
+            raise
+        value, found = self._get_env(name)
+        if self.skip_unset_env and not found:
+            return "${" + name + chs + word + "}"
+        if ch == "-":
+            return word if (not found or (null_is_unset and value == "")) else value
+        if ch == "+":
+            return "" if (not found or (null_is_unset and value == "")) else word
+        if ch == "?":
+            if not found:
+                raise LexError(f"{name}: {word or 'is not allowed to be unset'}")
+            if null_is_unset and value == "":
+                raise LexError(f"{name}: {word or 'is not allowed to be empty'}")
+            return value
+        if ch in ("%", "#") and ch != _EOF:
+            greedy = bool(word) and word[0] == ch
+            if greedy:
+                word = word[1:]
+            if ch == "%":
+                return _trim_suffix(word, value, greedy)
+            return _trim_prefix(word, value, greedy)
+        raise LexError(f"unsupported modifier ({chs}) in substitution")
+
+    def _replace(self, name: str) -> str:
+        replace_all = self._peek() == "/"
+        if replace_all:
+            self._next()
+        try:
+            pattern, _ = self._process_stop_on("/", True)
+        except LexError:
+            if self._peek() == _EOF:
+                raise LexError("syntax error: missing '/' in ${}") from None
+            raise
+        try:
+            replacement, _ = self._process_stop_on("}", True)
+        except LexError:
+            if self._peek() == _EOF:
+                raise LexError("syntax error: missing '}'") from None
+            raise
+        value, found = self._get_env(name)
+        if self.skip_unset_env and not found:
+            return "${" + name + "/" + pattern + "/" + replacement + "}"
+        regex = _shell_pattern(pattern, greedy=True, anchored=False)
+        if replace_all:
+            return regex.sub(lambda _m: replacement, value)
+        match = regex.search(value)
+        if match:
+            value = value[: match.start()] + replacement + value[match.end() :]
+        return value
+
+    def _process_possible_heredoc(self) -> str:
+        self._next()
+        if self._peek() != "<":
+            return "<"
+        self._next()
+        space: list[str] = []
+        while self._peek() in ("\t", "\r", " ") and self._peek() != _EOF:
+            space.append(self._next())
+        return "<<" + "".join(space)
+
+
+def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    out = ["^"] if anchored else []
+    star = ".*" if greedy else ".*?"
+    i = 0
+    while i < len(pattern):
+        tok = pattern[i]
+        i += 1
+        if tok == "*":
+            out.append(star)
+        elif tok == "?":
+            out.append(".")
+        elif tok == "\\":
+            following = pattern[i] if i < len(pattern) else _EOF
+            if following in ("}", "/") and following != _EOF:
+                continue
+            if following not in ("*", "?", "\\") or following == _EOF:
+                raise LexError(f"invalid pattern ({pattern}) in substitution: invalid escape")
+            out.append("\\" + following)
+            i += 1
+        else:
+            out.append(re.escape(tok))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
+    return value[match.end() :] if match else value
+
+
+def _reverse_pattern(pattern: str) -> str:
+    out = [""] * len(pattern)
+    last = len(pattern) - 1
+    i = 0
+    while i <= last:
+        tok = pattern[i]
+        j = last - i
+        if tok == "\\" and i != last:
+            out[j - 1] = tok
+            out[j] = pattern[i + 1]
+            i += 2
+        else:
+            out[j] = tok
+            i += 1
+    return "".join(out)
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
+    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]

@@ -1,0 +1,330 @@
+"""BuildKit's per-instruction argument parsers, with the position of every word.
+
+Each function takes the instruction's logical line (continuations joined, as
+BuildKit builds it) and returns what BuildKit's AST holds: flags, the argument
+list and whether it was JSON. Word positions are offsets into the logical line,
+so the reader can map them back to the bytes of the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
+
+
+class SyntaxProblem(ValueError):
+    """An instruction BuildKit's parser rejects; the message is BuildKit's own wording."""
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as BuildKit keeps it: quotes and escapes still in place
+    start: int  # offsets into the logical line
+    end: int
+
+
+@dataclass(frozen=True)
+class NameValue:
+    """One `key=value` (or legacy `key value`) of LABEL or ENV."""
+
+    key: Word
+    value: Word
+    legacy: bool
+
+
+@dataclass(frozen=True)
+class Parsed:
+    keyword: str  # as written
+    flags: tuple[str, ...]
+    args: tuple[str, ...]  # BuildKit's node chain (name/value pairs carry their separator)
+    json: bool
+    args_start: int  # offset of the argument text in the logical line
+    pairs: tuple[NameValue, ...] = ()
+    words: tuple[Word, ...] = ()  # ARG's words
+    sub: Parsed | None = None  # ONBUILD's instruction
+
+
+def split_command(line: str, escape: str) -> Parsed:
+    """splitCommand + the dispatch table: the whole instruction from its logical line."""
+    lead = leading_space_len(line)
+    trimmed = go_trim_space(line)
+    sep = WHITESPACE_RUN.search(trimmed)
+    if sep is None:
+        return _dispatch(trimmed, (), "", lead + len(trimmed), escape)
+    keyword = trimmed[: sep.start()]
+    rest_start = lead + sep.end()
+    rest = trimmed[sep.end() :]
+    consumed, flags = extract_builder_flags(rest, escape)
+    remaining = rest[consumed:]
+    args_start = rest_start + consumed + leading_space_len(remaining)
+    return _dispatch(keyword, tuple(flags), go_trim_space(remaining), args_start, escape)
+
+
+def extract_builder_flags(line: str, escape: str) -> tuple[int, list[str]]:
+    """Leading `--flag` words; returns how many characters they took, and the flags."""
+    words: list[str] = []
+    word: list[str] = []
+    in_spaces, in_word, in_quote = 0, 1, 2
+    phase = in_spaces
+    quote = ""
+    blank_ok = False
+    pos = 0
+    n = len(line)
+    while pos <= n:
+        ch = line[pos] if pos < n else ""
+        if phase == in_spaces:
+            if pos == n:
+                break
+            if ch in GO_SPACE:
+                pos += 1
+                continue
+            if ch != "-" or pos + 1 == n or line[pos + 1] != "-":
+                return pos, words
+            phase = in_word
+        if pos == n:
+            text = "".join(word)
+            if text != "--" and (blank_ok or text):
+                words.append(text)
+            break
+        if phase == in_word:
+            if ch in GO_SPACE:
+                text = "".join(word)
+                phase = in_spaces
+                if text == "--":
+                    return pos, words
+                if blank_ok or text:
+                    words.append(text)
+                word = []
+                blank_ok = False
+                pos += 1
+                continue
+            if ch in "'\"":
+                quote = ch
+                blank_ok = True
+                phase = in_quote
+                pos += 1
+                continue
+            if ch == escape:
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                pos += 1
+                ch = line[pos]
+            word.append(ch)
+            pos += 1
+            continue
+        # in_quote
+        if ch == quote:
+            phase = in_word
+            pos += 1
+            continue
+        if ch == escape:
+            if pos + 1 == n:
+                phase = in_word
+                pos += 1
+                continue
+            pos += 1
+            ch = line[pos]
+        word.append(ch)
+        pos += 1
+    return n, words
+
+
+def parse_words(rest: str, escape: str) -> list[Word]:
+    """parseWords: split on white space, keeping quotes and escapes in the words."""
+    words: list[Word] = []
+    word: list[str] = []
+    in_spaces, in_word, in_quote = 0, 1, 2
+    phase = in_spaces
+    quote = ""
+    blank_ok = False
+    start = 0
+    pos = 0
+    n = len(rest)
+    while pos <= n:
+        ch = rest[pos] if pos < n else ""
+        if phase == in_spaces:
+            if pos == n:
+                break
+            if ch in GO_SPACE:
+                pos += 1
+                continue
+            phase = in_word
+            start = pos
+        if pos == n:
+            if blank_ok or word:
+                words.append(Word("".join(word), start, pos))
+            break
+        if phase == in_word:
+            if ch in GO_SPACE:
+                phase = in_spaces
+                if blank_ok or word:
+                    words.append(Word("".join(word), start, pos))
+                word = []
+                blank_ok = False
+                pos += 1
+                continue
+            if ch in "'\"":
+                quote = ch
+                blank_ok = True
+                phase = in_quote
+            if ch == escape:
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                word.append(ch)
+                pos += 1
+                ch = rest[pos]
+            word.append(ch)
+            pos += 1
+            continue
+        # in_quote
+        if ch == quote:
+            phase = in_word
+        if ch == escape and quote != "'":
+            if pos + 1 == n:
+                phase = in_word
+                pos += 1
+                continue
+            pos += 1
+            word.append(ch)
+            ch = rest[pos]
+        word.append(ch)
+        pos += 1
+    return words
+
+
+def _shift(word: Word, offset: int) -> Word:
+    return Word(word.text, word.start + offset, word.end + offset)
+
+
+def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[NameValue, ...]:
+    words = parse_words(rest, escape)
+    if not words:
+        return ()
+    if "=" not in words[0].text:
+        sep = WHITESPACE_RUN.search(rest)
+        if sep is None:
+            raise SyntaxProblem(f"{keyword.upper()} must have two arguments")
+        key = Word(rest[: sep.start()], offset, offset + sep.start())
+        value = Word(rest[sep.end() :], offset + sep.end(), offset + len(rest))
+        return (NameValue(key, value, legacy=True),)
+    pairs = []
+    for word in words:
+        eq = word.text.find("=")
+        if eq < 0:
+            raise SyntaxProblem(
+                f"Syntax error - can't find = in {_go_quote(word.text)}. Must be of the form: name=value"
+            )
+        key = Word(word.text[:eq], offset + word.start, offset + word.start + eq)
+        value = Word(word.text[eq + 1 :], offset + word.start + eq + 1, offset + word.end)
+        pairs.append(NameValue(key, value, legacy=False))
+    return tuple(pairs)
+
+
+def _go_quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+class _NotJSON(Exception):
+    pass
+
+
+def _parse_json(rest: str) -> tuple[str, ...]:
+    rest = rest[leading_space_len(rest) :]
+    if not rest.startswith("["):
+        raise _NotJSON
+    try:
+        value = json.loads(rest)
+    except ValueError:
+        raise _NotJSON from None
+    if not isinstance(value, list):
+        raise _NotJSON
+    if not all(isinstance(item, str) for item in value):
+        raise SyntaxProblem("when using JSON array syntax, arrays must be comprised of strings only")
+    return tuple(value)
+
+
+def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
+    if not rest:
+        return (), False
+    try:
+        return _parse_json(rest), True
+    except _NotJSON:
+        return (rest,), False
+
+
+def _maybe_json_list(rest: str) -> tuple[tuple[str, ...], bool]:
+    try:
+        return _parse_json(rest), True
+    except _NotJSON:
+        return _whitespace_list(rest), False
+
+
+def _whitespace_list(rest: str) -> tuple[str, ...]:
+    if not rest:
+        return ()
+    return tuple(WHITESPACE_RUN.split(rest))
+
+
+def _dispatch(keyword: str, flags: tuple[str, ...], rest: str, start: int, escape: str) -> Parsed:
+    name = keyword.lower()
+    if name in ("label", "env"):
+        pairs = _name_values(rest, name, escape, start)
+        args: list[str] = []
+        for pair in pairs:
+            args += (pair.key.text, pair.value.text, "" if pair.legacy else "=")
+        return Parsed(keyword, flags, tuple(args), False, start, pairs=pairs)
+    if name == "arg":
+        words = tuple(_shift(w, start) for w in parse_words(rest, escape))
+        return Parsed(keyword, flags, tuple(w.text for w in words), False, start, words=words)
+    if name in ("run", "cmd", "entrypoint", "shell"):
+        values, is_json = _maybe_json(rest)
+        return Parsed(keyword, flags, values, is_json, start)
+    if name in ("add", "copy", "volume"):
+        values, is_json = _maybe_json_list(rest)
+        return Parsed(keyword, flags, values, is_json, start)
+    if name in ("from", "expose"):
+        return Parsed(keyword, flags, _whitespace_list(rest), False, start)
+    if name in ("maintainer", "stopsignal", "user", "workdir"):
+        return Parsed(keyword, flags, (rest,) if rest else (), False, start)
+    if name == "healthcheck":
+        return _healthcheck(keyword, flags, rest, start)
+    if name == "onbuild":
+        if not rest:
+            return Parsed(keyword, flags, (), False, start)
+        sub = split_command(rest, escape)
+        sub = _shifted(sub, start)
+        return Parsed(keyword, flags, sub.args, sub.json, start, sub=sub)
+    # BuildKit keeps unknown instructions with one empty argument (parseIgnore).
+    return Parsed(keyword, flags, ("",), False, start)
+
+
+def _shifted(parsed: Parsed, offset: int) -> Parsed:
+    return Parsed(
+        parsed.keyword,
+        parsed.flags,
+        parsed.args,
+        parsed.json,
+        parsed.args_start + offset,
+        pairs=tuple(
+            NameValue(_shift(p.key, offset), _shift(p.value, offset), p.legacy) for p in parsed.pairs
+        ),
+        words=tuple(_shift(w, offset) for w in parsed.words),
+        sub=_shifted(parsed.sub, offset) if parsed.sub else None,
+    )
+
+
+def _healthcheck(keyword: str, flags: tuple[str, ...], rest: str, start: int) -> Parsed:
+    sep = 0
+    while sep < len(rest) and rest[sep] not in GO_SPACE:
+        sep += 1
+    if sep == 0:
+        return Parsed(keyword, flags, (), False, start)
+    nxt = sep
+    while nxt < len(rest) and rest[nxt] in GO_SPACE:
+        nxt += 1
+    values, is_json = _maybe_json(rest[nxt:])
+    return Parsed(keyword, flags, (rest[:sep],) + values, is_json, start)
