@@ -1,0 +1,246 @@
+"""dlink's settings: `[tool.dlink]` in pyproject.toml, or top-level keys in `.dlink.toml`.
+
+A file's settings come from the nearest such file at or above it, searching no higher
+than its repository root (the first directory holding `.git`). Nothing found means
+`DEFAULT`. Every mistake in a config file is a DlinkError naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlink.errors import DlinkError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+DLINK_TOML = ".dlink.toml"
+PYPROJECT_TOML = "pyproject.toml"
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings for the files below one config file; `path` is that file (None: defaults)."""
+
+    repo_url: str | None = None
+    remote: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    fail_on: str | None = None
+    path: Path | None = None
+
+
+DEFAULT = Config()
+
+# A rule code ("DLK101") or a prefix of one ("DLK1", "DLK").
+_CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
+
+
+def load_config(path: Path) -> Config:
+    """Read an explicit config file (`--config FILE`).
+
+    A file named pyproject.toml must have a `[tool.dlink]` table; a file with any other
+    name is read like `.dlink.toml`, keys at the top level.
+    """
+    document = _read_toml(path)
+    if path.name == PYPROJECT_TOML:
+        table = _tool_dlink(document, path)
+        if table is None:
+            raise DlinkError(
+                f"{path}: no [tool.dlink] table",
+                hint="add a [tool.dlink] table, or point --config at a .dlink.toml file",
+            )
+        return _parse(table, path, where="[tool.dlink]")
+    return _parse(document, path, where=None)
+
+
+def find_config(start: Path) -> Config:
+    """The config that applies to the file or directory `start`: the nearest one upward.
+
+    Results are cached per directory, for the life of the process, so checking many
+    files costs one lookup per directory; `clear_cache()` forgets them.
+    """
+    absolute = Path(os.path.abspath(start))
+    directory = absolute if absolute.is_dir() else absolute.parent
+    return _config_for_directory(directory)
+
+
+def clear_cache() -> None:
+    """Forget every config found so far (for tests, and for config files that changed)."""
+    _CACHE.clear()
+
+
+def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """Whether rule `code` runs under `select` and `ignore` (codes or code prefixes).
+
+    An empty `select` selects everything. When both a select and an ignore entry match,
+    the longer (more specific) one decides, so `select=["DLK101"], ignore=["DLK1"]` runs
+    DLK101 alone of the DLK1xx rules; on a tie, ignore wins.
+    """
+    selected_by = _longest_prefix(code, select) if select else 0
+    if selected_by is None:
+        return False
+    ignored_by = _longest_prefix(code, ignore)
+    return ignored_by is None or selected_by > ignored_by
+
+
+def _longest_prefix(code: str, prefixes: Sequence[str]) -> int | None:
+    lengths = [len(prefix) for prefix in prefixes if code.startswith(prefix)]
+    return max(lengths) if lengths else None
+
+
+_CACHE: dict[Path, Config] = {}
+
+
+def _config_for_directory(directory: Path) -> Config:
+    visited: list[Path] = []
+    found = DEFAULT
+    for candidate in (directory, *directory.parents):
+        cached = _CACHE.get(candidate)
+        if cached is not None:
+            found = cached
+            break
+        visited.append(candidate)
+        config = _config_in(candidate)
+        if config is not None:
+            found = config
+            break
+        if os.path.lexists(candidate / ".git"):
+            break
+    # Every directory on the way up shares the answer, so siblings cost no further stat.
+    for seen in visited:
+        _CACHE[seen] = found
+    return found
+
+
+def _config_in(directory: Path) -> Config | None:
+    """The config file in `directory` itself, if any; `.dlink.toml` wins over pyproject."""
+    dlink_toml = directory / DLINK_TOML
+    if dlink_toml.is_file():
+        return _parse(_read_toml(dlink_toml), dlink_toml, where=None)
+    pyproject = directory / PYPROJECT_TOML
+    if pyproject.is_file():
+        try:
+            raw = pyproject.read_bytes()
+        except OSError as error:
+            raise DlinkError(f"cannot read {pyproject}: {_reason(error)}") from None
+        # A pyproject.toml that never says "dlink" cannot have [tool.dlink]: skip it
+        # unparsed, so another tool's broken pyproject.toml above us is not our error.
+        if b"dlink" not in raw:
+            return None
+        table = _tool_dlink(_parse_toml(raw, pyproject), pyproject)
+        if table is not None:
+            return _parse(table, pyproject, where="[tool.dlink]")
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DlinkError(f"cannot read {path}: {_reason(error)}") from None
+    return _parse_toml(raw, path)
+
+
+def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise DlinkError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise DlinkError(f"{path}: invalid TOML: {_with_line(str(error), raw)}") from None
+
+
+def _with_line(detail: str, raw: bytes) -> str:
+    # tomllib says "(at line L, column C)", except for an unclosed construct, where it
+    # says "(at end of document)": the last line is where the reader should look.
+    end = "(at end of document)"
+    if end not in detail:
+        return detail
+    last_line = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    return detail.replace(end, f"(at end of document, line {last_line})")
+
+
+def _tool_dlink(document: Mapping[str, Any], path: Path) -> Mapping[str, Any] | None:
+    tool = document.get("tool")
+    if not isinstance(tool, dict) or "dlink" not in tool:
+        return None
+    table = tool["dlink"]
+    if not isinstance(table, dict):
+        raise DlinkError(f"{path}: tool.dlink must be a table")
+    return table
+
+
+def _parse(table: Mapping[str, Any], path: Path, *, where: str | None) -> Config:
+    place = f" in {where}" if where else ""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = _KEYS.get(key)
+        if spec is None:
+            raise DlinkError(f"{path}: unknown key {key!r}{place}", hint=_unknown_key_hint(key))
+        field_name, convert, expected = spec
+        converted = convert(value)
+        if converted is None:
+            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {value!r}")
+        values[field_name] = converted
+    return Config(path=path, **values)
+
+
+def _unknown_key_hint(key: str) -> str:
+    kebab = key.replace("_", "-")
+    if kebab in _KEYS:
+        return f"did you mean {kebab!r}? dlink's keys are kebab-case"
+    if key == "tool":
+        return (
+            "only a file named pyproject.toml is read for [tool.dlink]; "
+            "other files take the keys at the top level"
+        )
+    return "known keys: " + ", ".join(sorted(_KEYS))
+
+
+# Each converter returns the field's value, or None when `value` is not acceptable.
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _fail_on(value: object) -> str | None:
+    return value if isinstance(value, str) and value in FAIL_ON_CHOICES else None
+
+
+def _codes(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(item, str) and _CODE_PREFIX.fullmatch(item) for item in value):
+        return None
+    return tuple(value)
+
+
+def _globs(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        return None
+    return tuple(value)
+
+
+_KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
+    "repo-url": ("repo_url", _text, "a non-empty string"),
+    "remote": ("remote", _text, "a non-empty string"),
+    "select": ("select", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
+    "ignore": ("ignore", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
+    "exclude": ("exclude", _globs, "a list of non-empty glob strings"),
+    "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+}
+
+
+def _reason(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]

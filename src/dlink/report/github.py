@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the diff."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dlink.findings import Finding, RuleInfo, Severity
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def render(findings: Sequence[Finding], rules: Sequence[RuleInfo], *, color: bool = False) -> str:
+    """`::error file=...,line=...::message` lines; nothing at all when there are no findings."""
+    return "".join(_command(finding) + "\n" for finding in findings)
+
+
+def _command(finding: Finding) -> str:
+    properties = {
+        "file": finding.path,
+        "line": str(finding.line),
+        "col": str(finding.column),
+        "endLine": str(finding.end_line),
+        "endColumn": str(finding.end_column),
+        "title": f"{finding.code} ({finding.name})",
+    }
+    joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties.items())
+    return f"::{_COMMAND[finding.severity]} {joined}::{_escape_data(finding.message)}"
+
+
+def _escape_data(value: str) -> str:
+    # The runner splits commands on newlines and un-escapes these three; `%` goes first so
+    # the escapes it introduces are not themselves escaped.
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    # Properties are separated by `,` and end at `::`, so both need escaping too.
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
