@@ -21,11 +21,15 @@ _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace bytes [start, end) of the file (offsets into the file's raw bytes) with `replacement`."""
+    """Replace characters [start, end) of the decoded file text with `replacement`.
+
+    Offsets are into the text after the byte-order mark; the writer re-encodes,
+    so every byte outside the edit comes back exactly as it was.
+    """
 
     start: int
     end: int
-    replacement: bytes
+    replacement: str
 
 
 @dataclass(frozen=True)

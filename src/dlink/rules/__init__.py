@@ -1,0 +1,41 @@
+"""The rules, in one explicit list. Each module holds one rule: its metadata and a pure check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dlink.findings import Finding, RuleInfo
+from dlink.rules import (
+    dlk000_unreadable,
+    dlk101_missing_source_label,
+    dlk102_source_label_mismatch,
+    dlk103_source_label_not_canonical,
+    dlk104_source_label_credentials,
+    dlk105_source_label_unresolved,
+    dlk106_legacy_label_format,
+    dlk107_duplicate_label,
+)
+from dlink.rules.base import SOURCE_KEY, Context, Subject
+
+
+@dataclass(frozen=True)
+class Rule:
+    info: RuleInfo
+    check: Callable[[Subject], list[Finding]] | None
+
+
+ALL_RULES: tuple[Rule, ...] = (
+    Rule(dlk000_unreadable.RULE, None),
+    Rule(dlk101_missing_source_label.RULE, dlk101_missing_source_label.check),
+    Rule(dlk102_source_label_mismatch.RULE, dlk102_source_label_mismatch.check),
+    Rule(dlk103_source_label_not_canonical.RULE, dlk103_source_label_not_canonical.check),
+    Rule(dlk104_source_label_credentials.RULE, dlk104_source_label_credentials.check),
+    Rule(dlk105_source_label_unresolved.RULE, dlk105_source_label_unresolved.check),
+    Rule(dlk106_legacy_label_format.RULE, dlk106_legacy_label_format.check),
+    Rule(dlk107_duplicate_label.RULE, dlk107_duplicate_label.check),
+)
+RULES_BY_CODE = {rule.info.code: rule for rule in ALL_RULES}
+UNREADABLE = dlk000_unreadable.RULE
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "SOURCE_KEY", "UNREADABLE", "Context", "Rule", "Subject"]

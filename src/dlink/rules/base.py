@@ -1,0 +1,84 @@
+"""What every rule shares: the facts it may see, and how it builds findings and edits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dlink.findings import Edit, Finding, RuleInfo
+from dlink.model import LabelSetting, Model
+from dlink.syntax import Dockerfile, Instruction
+
+SOURCE_KEY = "org.opencontainers.image.source"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts about the file that rules may use; rules never touch git or the disk."""
+
+    path: str
+    repo_url: str  # canonical URL of the repository holding the file
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A parsed file with its model, as the rules see it."""
+
+    dockerfile: Dockerfile
+    model: Model
+    context: Context
+
+    def image_labels(self) -> list[LabelSetting]:
+        return self.model.image_labels(self.context.target)
+
+    def source_setting(self) -> LabelSetting | None:
+        """The source label the image ends up with: the last one set."""
+        settings = [s for s in self.image_labels() if s.key == SOURCE_KEY]
+        return settings[-1] if settings else None
+
+
+def finding_at(
+    rule: RuleInfo, subject: Subject, start: int, end: int, message: str, edits: tuple[Edit, ...] = ()
+) -> Finding:
+    """A finding covering text offsets [start, end)."""
+    df = subject.dockerfile
+    end = max(end, start + 1)
+    last = min(end - 1, len(df.text) - 1) if df.text else 0
+    return Finding(
+        path=subject.context.path,
+        line=df.line_of(start),
+        column=df.column_of(start),
+        end_line=df.line_of(last),
+        end_column=df.column_of(last) + 1,
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        message=message,
+        fixable=rule.fixable and bool(edits),
+        edits=edits,
+    )
+
+
+def instruction_head(instruction: Instruction, subject: Subject) -> tuple[int, int]:
+    """The span of an instruction's first line (without its line ending)."""
+    df = subject.dockerfile
+    line = df.lines[instruction.start_line - 1].rstrip("\r\n")
+    return instruction.content_start, df.line_starts[instruction.start_line - 1] + len(line)
+
+
+def quote_value(value: str, like: str, escape: str) -> str:
+    """Write `value` as a LABEL value token in the style of the token it replaces."""
+    plain = not any(ch in value for ch in " \t'\"$" + escape)
+    if like.startswith("'") and "'" not in value:
+        return f"'{value}'"
+    if like[:1] not in ("'", '"') and plain:
+        return value
+    escaped = "".join(escape + ch if ch in '"$' + escape else ch for ch in value)
+    return f'"{escaped}"'
+
+
+def has_variables(raw: str) -> bool:
+    """Whether a raw word refers to a variable (so its value is not written in the file)."""
+    return "$" in raw

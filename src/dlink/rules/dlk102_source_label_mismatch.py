@@ -1,0 +1,47 @@
+"""DLK102 source-label-mismatch: the source label points at another repository.
+
+The label must name the repository that holds the Dockerfile (its git remote,
+or --repo-url / repo-url in config). A fork, a mirror or a copied Dockerfile
+often carries someone else's URL, and the package then links to the wrong
+repository or to none (GitHub links only when the image and the repository
+share an owner).
+
+Bad:
+    LABEL org.opencontainers.image.source="https://github.com/upstream/my_repo"
+
+Good:
+    LABEL org.opencontainers.image.source="https://github.com/monalisa/my_repo"
+"""
+
+from __future__ import annotations
+
+from dlink.findings import Finding, RuleInfo, Severity
+from dlink.rules.base import Subject, finding_at, has_variables
+from dlink.rules.source_value import replace_source, source_repository
+
+RULE = RuleInfo(
+    code="DLK102",
+    name="source-label-mismatch",
+    severity=Severity.ERROR,
+    fixable=True,
+    summary="The source label points at another repository than the one holding the file.",
+    doc=__doc__ or "",
+)
+
+
+def check(subject: Subject) -> list[Finding]:
+    setting = subject.source_setting()
+    if setting is None or setting.unresolved:
+        return []
+    found = source_repository(setting.value)
+    from dlink.repo import redact_url, same_repository
+
+    if found is not None and same_repository(found, subject.context.repo_url):
+        return []
+    shown = redact_url(setting.value) if setting.value else "an empty value"
+    message = f"source label is {shown!r}, but this file belongs to {subject.context.repo_url}"
+    token = setting.token.value
+    if has_variables(token.text):
+        message += " (the value comes from a variable: change its default or the build argument)"
+        return [finding_at(RULE, subject, token.start, token.end, message)]
+    return [finding_at(RULE, subject, token.start, token.end, message, (replace_source(subject, setting),))]
