@@ -6,7 +6,6 @@ command group lives in its own module here and registers itself on `app`.
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
@@ -48,24 +47,18 @@ def fail(error: DlinkError) -> typer.Exit:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point."""
+    """Console-script entry point: every way out is an exit code, never a traceback for user errors."""
     try:
-        app(args=argv, prog_name="dlink", standalone_mode=False)
-    except typer.Exit as stop:
-        return int(stop.exit_code)
+        # Standalone mode lets click report usage errors itself (exit 2, one message).
+        app(args=argv, prog_name="dlink", standalone_mode=True)
+    except SystemExit as stop:
+        code = stop.code
+        if code is None:
+            return int(ExitCode.OK)
+        return code if isinstance(code, int) else int(ExitCode.ERROR)
     except DlinkError as error:
-        stop = fail(error)
-        return int(stop.exit_code)
+        return int(fail(error).exit_code)
     except KeyboardInterrupt:
         typer.echo("dlink: interrupted", err=True)
         return 130
-    except Exception as error:  # click usage errors and friends
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show(file=sys.stderr)
-            return int(ExitCode.ERROR)
-        if isinstance(error, click.exceptions.Abort):
-            return 130
-        raise
     return int(ExitCode.OK)

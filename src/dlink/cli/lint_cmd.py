@@ -1,1 +1,288 @@
 """`dlink check`, `dlink fix`, `dlink rules`, `dlink explain`."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dlink.cli.app import app, fail
+from dlink.errors import DlinkError, ExitCode
+from dlink.findings import Finding
+
+PathsArg = Annotated[
+    Optional[list[Path]],
+    typer.Argument(help="Dockerfiles or directories to search (default: the current directory).", show_default=False),
+]
+RepoUrlOpt = Annotated[Optional[str], typer.Option("--repo-url", help="The repository URL to expect (skips git).")]
+RemoteOpt = Annotated[Optional[str], typer.Option("--remote", help="The git remote to read the URL from.")]
+TargetOpt = Annotated[Optional[str], typer.Option("--target", help="The stage that becomes the image (default: the last).")]
+BuildArgOpt = Annotated[
+    Optional[list[str]], typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable.")
+]
+SelectOpt = Annotated[Optional[list[str]], typer.Option("--select", help="Only these rule codes or prefixes; repeatable.")]
+IgnoreOpt = Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these rule codes or prefixes; repeatable.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Use this config file instead of discovery.")]
+FailOnOpt = Annotated[
+    Optional[str], typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never.")
+]
+
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'`]+@")
+
+
+def redact(text: str) -> str:
+    """Hide user:password@ in any URL of a text we print (diffs show the old line)."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
+@dataclass
+class _Options:
+    paths: list[Path]
+    repo_url: str | None
+    remote: str | None
+    target: str | None
+    build_args: dict[str, str]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    config: Path | None
+    fail_on: str | None
+
+
+@dataclass
+class _Run:
+    """What one check/fix run found: findings to report, and whether anything broke."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: int = 0
+    failing: int = 0
+
+
+def _options(
+    paths: list[Path] | None,
+    repo_url: str | None,
+    remote: str | None,
+    target: str | None,
+    build_arg: list[str] | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    config: Path | None,
+    fail_on: str | None,
+) -> _Options:
+    args: dict[str, str] = {}
+    for item in build_arg or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            # BuildKit takes a bare NAME from the environment.
+            if name not in os.environ:
+                raise DlinkError(f"--build-arg {name}: no value and no such environment variable",
+                                 "write --build-arg NAME=VALUE")
+            value = os.environ[name]
+        args[name] = value
+    from dlink.config import FAIL_ON_CHOICES
+
+    if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
+        raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
+    codes = tuple(c.upper() for c in (select or []))
+    ignored = tuple(c.upper() for c in (ignore or []))
+    return _Options(paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
+    if not patterns:
+        return False
+    candidates = [path.name, str(path)]
+    if base is not None:
+        try:
+            candidates.append(str(path.resolve().relative_to(base.resolve())))
+        except ValueError:
+            pass
+    return any(fnmatch(c, p) for c in candidates for p in patterns)
+
+
+def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
+    from dlink import config as config_module
+    from dlink.engine import Selection, analyse, fix, select_findings
+    from dlink.files import discover, read_dockerfile, write_atomic
+    from dlink.repo import RepoResolver
+    from dlink.rules import Context
+
+    explicit = config_module.load_config(options.config) if options.config else None
+    resolver = RepoResolver()
+    for path in discover(options.paths):
+        settings = explicit or config_module.find_config(path)
+        base = settings.path.parent if settings.path else None
+        if _excluded(path, settings.exclude, base) and path not in options.paths:
+            continue
+        shown = _display(path)
+        try:
+            data = read_dockerfile(path)
+            identity = resolver.resolve(
+                path,
+                repo_url=options.repo_url,
+                remote=options.remote or settings.remote,
+                config_repo_url=settings.repo_url,
+            )
+        except DlinkError as error:
+            fail(DlinkError(f"{shown}: {error.message}", error.hint))
+            run.errors += 1
+            continue
+        context = Context(shown, identity.url, options.target, options.build_args)
+        selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
+        fail_on = options.fail_on or settings.fail_on or "warning"
+        if not fixing:
+            findings = analyse(data, context, selection).findings
+        else:
+            result = fix(data, context, selection)
+            findings = result.remaining
+            if result.changed and diff:
+                _print_diff(shown, data, result.data)
+                run.failing += 1
+            elif result.changed:
+                try:
+                    write_atomic(path, result.data)
+                except DlinkError as error:
+                    fail(error)
+                    run.errors += 1
+                    continue
+                typer.echo(f"fixed {shown} ({result.fixed} edit{'s' * (result.fixed != 1)})", err=True)
+        run.findings += findings
+        run.errors += sum(1 for f in findings if f.code == "DLK000")
+        run.failing += len(select_findings(findings, fail_on))
+
+
+def _print_diff(shown: str, before: bytes, after: bytes) -> None:
+    old = before.decode("utf-8-sig").splitlines(keepends=True)
+    new = after.decode("utf-8-sig").splitlines(keepends=True)
+    for line in difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"):
+        sys.stdout.write(redact(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"))
+
+
+def _format(requested: str | None) -> str:
+    from dlink.report import FORMATS
+
+    if requested is None:
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if requested not in FORMATS:
+        raise DlinkError(f"--format {requested!r} is not one of {', '.join(FORMATS)}")
+    return requested
+
+
+def _report(run: _Run, fmt: str) -> None:
+    from dlink.report import render
+    from dlink.rules import ALL_RULES
+
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    out = render(fmt, run.findings, [r.info for r in ALL_RULES], color=color)
+    if out:
+        sys.stdout.write(redact(out if out.endswith("\n") else out + "\n"))
+
+
+def _exit(run: _Run) -> typer.Exit:
+    if run.errors:
+        return typer.Exit(ExitCode.ERROR)
+    return typer.Exit(ExitCode.FINDINGS if run.failing else ExitCode.OK)
+
+
+@app.command("check")
+def check(
+    paths: PathsArg = None,
+    output_format: Annotated[
+        Optional[str],
+        typer.Option("--format", help="text, json, sarif, github or gitlab (github under GitHub Actions)."),
+    ] = None,
+    repo_url: RepoUrlOpt = None,
+    remote: RemoteOpt = None,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    config: ConfigOpt = None,
+    fail_on: FailOnOpt = None,
+) -> None:
+    """Report missing or wrong source labels; exit 1 when findings remain.
+
+    Example: dlink check --format sarif > dlink.sarif
+    """
+    try:
+        fmt = _format(output_format)
+        options = _options(paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on)
+        run = _Run()
+        _each_file(options, run, fixing=False, diff=False)
+    except DlinkError as error:
+        raise fail(error) from None
+    _report(run, fmt)
+    raise _exit(run)
+
+
+@app.command("fix")
+def fix_command(
+    paths: PathsArg = None,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
+    repo_url: RepoUrlOpt = None,
+    remote: RemoteOpt = None,
+    target: TargetOpt = None,
+    build_arg: BuildArgOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    config: ConfigOpt = None,
+    fail_on: FailOnOpt = None,
+) -> None:
+    """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
+
+    Example: dlink fix Dockerfile   (or: dlink fix --diff . to preview)
+    """
+    try:
+        options = _options(paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on)
+        run = _Run()
+        _each_file(options, run, fixing=True, diff=diff)
+    except DlinkError as error:
+        raise fail(error) from None
+    if run.findings:
+        from dlink.report import render
+        from dlink.rules import ALL_RULES
+
+        out = render("text", run.findings, [r.info for r in ALL_RULES])
+        sys.stderr.write(redact(out if out.endswith("\n") else out + "\n"))
+    raise _exit(run)
+
+
+@app.command("rules")
+def rules() -> None:
+    """List every rule: code, name, severity, whether `dlink fix` repairs it.
+
+    Example: dlink rules
+    """
+    from dlink.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        info = rule.info
+        fixable = "fix" if info.fixable else "-"
+        typer.echo(f"{info.code}  {info.name:28} {info.severity.value:8} {fixable:4} {info.summary}")
+
+
+@app.command("explain")
+def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. DLK101.")]) -> None:
+    """Print a rule's documentation, with a bad and a good example.
+
+    Example: dlink explain DLK103
+    """
+    from dlink.rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(code.upper())
+    if rule is None:
+        raise fail(DlinkError(f"unknown rule {code!r}", "dlink rules lists them"))
+    typer.echo(rule.info.doc.rstrip())

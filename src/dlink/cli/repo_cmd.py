@@ -1,1 +1,82 @@
 """`dlink repo`: print the canonical URL of the repository holding a path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlink.cli.app import app, fail
+from dlink.config import find_config
+from dlink.errors import DlinkError
+from dlink.repo import RepoResolver
+
+
+@app.command("repo")
+def repo_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PATH",
+            help="A Dockerfile or directory inside the repository.",
+            show_default="the current directory",
+        ),
+    ] = Path("."),
+    repo_url: Annotated[
+        str | None,
+        typer.Option(
+            "--repo-url",
+            metavar="URL",
+            help="Use this repository URL instead of the repo-url setting, CI or git "
+            "(it is normalised).",
+        ),
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option(
+            "--remote",
+            metavar="NAME",
+            help="Take the URL from this git remote (default: the branch's upstream "
+            "remote, then origin, then upstream, then the only remote).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"url", "source", "remote_url"}: the URL, how it was found '
+            "(flag, config, ci:github, ci:gitlab, remote:NAME) and the remote's URL "
+            "with credentials redacted.",
+        ),
+    ] = False,
+) -> None:
+    """Print the web URL of the git repository that holds PATH.
+
+    This is the value org.opencontainers.image.source should have. The repository is
+    the one containing PATH (its submodule or worktree, if any), not the current
+    directory.
+
+    Examples:
+
+      dlink repo services/api/Dockerfile
+
+      dlink repo --json --remote upstream
+    """
+    try:
+        # The same settings `dlink check` would use for a file here, so both agree.
+        settings = find_config(path)
+        identity = RepoResolver().resolve(
+            path,
+            repo_url=repo_url,
+            remote=remote or settings.remote,
+            config_repo_url=settings.repo_url,
+        )
+    except DlinkError as error:
+        raise fail(error) from None
+    if as_json:
+        record = {"url": identity.url, "source": identity.source, "remote_url": identity.remote_url}
+        typer.echo(json.dumps(record, indent=2))
+    else:
+        typer.echo(identity.url)
