@@ -104,6 +104,24 @@ CASES = [
         f'FROM a\nLABEL {SRC}="{REPO}"\nLABEL maintainer="Jane Doe"\n',
         id="106-legacy-with-spaces",
     ),
+    pytest.param(
+        'FROM a\nLABEL maintainer "Perry Skountrianos"\n',
+        ["DLK101", "DLK106"],
+        f'FROM a\nLABEL maintainer="Perry Skountrianos"\nLABEL {SRC}="{REPO}"\n',
+        id="106-legacy-one-quoted-word",
+    ),
+    pytest.param(
+        'FROM a\nLABEL maintainer James "j@x" \\\\y\n',
+        ["DLK101", "DLK106"],
+        f'FROM a\nLABEL maintainer="James j@x \\\\y"\nLABEL {SRC}="{REPO}"\n',
+        id="106-legacy-requoted-same-value",
+    ),
+    pytest.param(
+        f'FROM a\nLABEL {SRC}="{REPO}"\nLABEL version $V "x"\n',
+        ["DLK106"],
+        None,
+        id="106-legacy-with-variable-left-alone",
+    ),
     # -- DLK107 -----------------------------------------------------------------------
     pytest.param(
         f'FROM a\nLABEL {SRC}="https://github.com/old/name" a=1\nLABEL {SRC}="{REPO}"\n',

@@ -95,12 +95,10 @@ def _expand(
     """Expand a word; also name the variables whose value dlink cannot know.
 
     A variable nobody in this file defines may still come from the base image's
-    ENV, so it is unknowable, unless the stage is built from scratch.
+    ENV, so it is unknowable, unless the stage is built from scratch. Raises
+    LexError for a word BuildKit cannot expand either.
     """
-    try:
-        result = lex.process_word(word, values)
-    except LexError as error:
-        raise ModelError(str(error), line) from None
+    result = lex.process_word(word, values)
     undefined = result.unmatched if not from_scratch else result.unmatched & unknown
     return result.value, frozenset(undefined | (result.matched & unknown))
 
@@ -141,8 +139,11 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
             _declare_args(instruction, lex, build_args, arg_values, unknown, global_values, None, env)
         elif name == "env":
             for pair in instruction.pairs:
-                key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
-                value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                try:
+                    key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
+                    value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                except LexError:
+                    continue  # BuildKit fails this ENV when it builds the stage; not a label matter
                 current.env[key] = value
                 (current.env_unknown.add if missing else current.env_unknown.discard)(key)
                 arg_values.pop(key, None)
@@ -150,8 +151,11 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
                 env_unknown = current.env_unknown | unknown
         elif name == "label":
             for pair in instruction.pairs:
-                key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
-                value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                try:
+                    key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
+                    value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                except LexError as error:
+                    raise ModelError(f"LABEL: {error}", line) from None
                 current.labels.append(LabelSetting(key, value, missing, instruction, pair, current.index))
 
     if not stages:
@@ -169,7 +173,10 @@ def _start_stage(
     args = instruction.args
     if not args:
         raise ModelError("FROM requires an image", instruction.start_line)
-    base, _ = _expand(lex, args[0], global_values, global_unknown, instruction.start_line)
+    try:
+        base, _ = _expand(lex, args[0], global_values, global_unknown, instruction.start_line)
+    except LexError as error:
+        raise ModelError(f"FROM: {error}", instruction.start_line) from None
     stage_name = args[2].lower() if len(args) >= 3 and args[1].lower() == "as" else None
     parent = next((s.index for s in stages if s.name and s.name == base.lower()), None)
     stage = Stage(len(stages), stage_name, base, parent, instruction)
@@ -195,12 +202,18 @@ def _declare_args(
     scope = dict(env) if env is not None else dict(values)
     for word in instruction.words:
         raw_name, has_default, raw_default = word.text.partition("=")
-        name, _ = _expand(lex, raw_name, scope, unknown, instruction.start_line)
+        try:
+            name, _ = _expand(lex, raw_name, scope, unknown, instruction.start_line)
+        except LexError:
+            continue  # a name BuildKit cannot expand declares nothing dlink can use
         if name in build_args:
             values[name] = build_args[name]
             unknown.discard(name)
         elif has_default:
-            value, missing = _expand(lex, raw_default, scope, unknown, instruction.start_line)
+            try:
+                value, missing = _expand(lex, raw_default, scope, unknown, instruction.start_line)
+            except LexError:
+                value, missing = "", frozenset({name})
             values[name] = value
             (unknown.add if missing else unknown.discard)(name)
         elif global_values is not None and name in global_values:

@@ -2,8 +2,8 @@
 
 The space-separated form is in many old docs; BuildKit warns about it
 (LegacyKeyValueFormat) and it cannot hold more than one label. `dlink fix`
-rewrites it to `key="value"` when the value has no quotes or escapes whose
-meaning would change.
+rewrites it to `key="value"` so that the image gets exactly the same value
+(a value with `$` variables and spaces is left for you to rewrite).
 
 Bad:
     LABEL org.opencontainers.image.source https://github.com/monalisa/my_repo
@@ -15,7 +15,9 @@ Good:
 from __future__ import annotations
 
 from dlink.findings import Edit, Finding, RuleInfo, Severity
-from dlink.rules.base import Subject, finding_at
+from dlink.rules.base import Subject, finding_at, quote_value
+from dlink.syntax.lexer import LexError, ShellLex
+from dlink.syntax.words import parse_words
 
 RULE = RuleInfo(
     code="DLK106",
@@ -28,7 +30,6 @@ RULE = RuleInfo(
 
 
 def check(subject: Subject) -> list[Finding]:
-    escape = subject.dockerfile.escape
     findings = []
     for instruction in subject.dockerfile.instructions:
         target = instruction.sub or instruction
@@ -39,10 +40,25 @@ def check(subject: Subject) -> list[Finding]:
                 continue
             key, value = pair.key, pair.value
             message = f"LABEL {key.text} uses the legacy `key value` form; write {key.text}=\"...\""
+            replacement = _as_key_value(value.text, subject.dockerfile.escape)
             edits: tuple[Edit, ...] = ()
-            # Inside double quotes a single quote or escape would mean something
-            # else than it does bare, so only plain values are rewritten.
-            if not any(ch in value.text for ch in "'\"" + escape) and "\n" not in subject.dockerfile.text[key.end : value.start]:
-                edits = (Edit(key.end, value.end, f'="{value.text}"'),)
+            if replacement is not None and "\n" not in subject.dockerfile.text[key.end : value.start]:
+                edits = (Edit(key.end, value.end, replacement),)
             findings.append(finding_at(RULE, subject, key.start, value.end, message, edits))
     return findings
+
+
+def _as_key_value(raw: str, escape: str) -> str | None:
+    """`=value` giving the image the same value as the legacy form, or None when unsure."""
+    words = parse_words(raw, escape)
+    if len(words) == 1 and (words[0].start, words[0].end) == (0, len(raw)):
+        if not any(ch in raw for ch in "'\"" + escape):
+            return f'="{raw}"'  # `$` expands the same inside double quotes
+        return "=" + raw  # one word with its own quoting: only the separator changes
+    if "$" in raw:
+        return None  # re-quoting would have to keep each expansion as it is
+    try:
+        literal = ShellLex(escape).process_word(raw, {}).value
+    except LexError:
+        return None
+    return "=" + quote_value(literal, '"', escape)
