@@ -120,6 +120,7 @@ def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
     from dlink.repo import RepoResolver
     from dlink.rules import Context
 
+    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None
     resolver = RepoResolver()
     for path in discover(options.paths):
@@ -185,6 +186,8 @@ def _report(run: _Run, fmt: str) -> None:
     from dlink.report import render
     from dlink.rules import ALL_RULES
 
+    if fmt == "text" and run.errors and not run.findings:
+        return  # "no findings" would hide that some files were not checked at all
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     out = render(fmt, run.findings, [r.info for r in ALL_RULES], color=color)
     if out:
