@@ -38,5 +38,7 @@ def corpus_or_skip() -> Path:
     if not (CORPUS / "MANIFEST.tsv").is_file():
         if UNDER_CI:
             pytest.fail(f"the corpus is required under CI but {CORPUS} is missing")
-        pytest.skip(f"the shared corpus is not present at {CORPUS} (only CI and dev machines have it)")
+        pytest.skip(
+            f"the shared corpus is not present at {CORPUS} (only CI and dev machines have it)"
+        )
     return CORPUS

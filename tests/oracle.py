@@ -51,7 +51,9 @@ def as_oracle(instruction: Instruction) -> dict[str, Any]:
         "flags": instruction.flags,
         "value": _args(instruction),
         # The binding reports heredocs of the ONBUILD's inner node, which has none.
-        "heredocs": () if instruction.sub else tuple((h.name, h.content) for h in instruction.heredocs),
+        "heredocs": ()
+        if instruction.sub
+        else tuple((h.name, h.content) for h in instruction.heredocs),
     }
 
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import git, make_repo
 
 from dlink.cli import main
+from gitrepo import git, make_repo
 
 REPO = "https://github.com/acme/widget"
 SRC = "org.opencontainers.image.source"
@@ -26,7 +26,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = make_repo(tmp_path / "widget", remotes={"origin": "git@github.com:acme/widget.git"}, commit=False)
+    root = make_repo(
+        tmp_path / "widget", remotes={"origin": "git@github.com:acme/widget.git"}, commit=False
+    )
     return root
 
 
@@ -36,7 +38,9 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_check_finds_then_fix_repairs_then_clean(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_check_finds_then_fix_repairs_then_clean(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     dockerfile = write(repo / "svc" / "api" / "Dockerfile", "FROM alpine\r\nRUN true\r\n")
     monkeypatch.chdir(tmp_path)  # checked from outside the repository
     code, out, _ = run(capsys, "check", str(dockerfile))
@@ -46,12 +50,17 @@ def test_check_finds_then_fix_repairs_then_clean(repo: Path, capsys: pytest.Capt
     code, _, err = run(capsys, "fix", str(dockerfile))
     assert code == 0
     assert "fixed" in err
-    assert dockerfile.read_bytes() == f'FROM alpine\r\nLABEL {SRC}="{REPO}"\r\nRUN true\r\n'.encode()
+    assert (
+        dockerfile.read_bytes() == f'FROM alpine\r\nLABEL {SRC}="{REPO}"\r\nRUN true\r\n'.encode()
+    )
 
     stat = dockerfile.stat()
     code, _, err = run(capsys, "fix", str(dockerfile))
     assert (code, err) == (0, "")
-    assert dockerfile.stat().st_mtime_ns == stat.st_mtime_ns and dockerfile.stat().st_ino == stat.st_ino
+    assert (
+        dockerfile.stat().st_mtime_ns == stat.st_mtime_ns
+        and dockerfile.stat().st_ino == stat.st_ino
+    )
     assert run(capsys, "check", str(dockerfile))[0] == 0
 
 
@@ -66,8 +75,17 @@ def test_diff_writes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert run(capsys, "fix", "--diff", str(dockerfile)) == (0, "", "")
 
 
-def test_directory_discovery_respects_gitignore(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("Dockerfile", "api.Dockerfile", "Dockerfile.prod", "Containerfile", "sub/web.dockerfile", "ignored/Dockerfile"):
+def test_directory_discovery_respects_gitignore(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "Dockerfile",
+        "api.Dockerfile",
+        "Dockerfile.prod",
+        "Containerfile",
+        "sub/web.dockerfile",
+        "ignored/Dockerfile",
+    ):
         write(repo / name, "FROM alpine\n")
     write(repo / "README.md", "FROM alpine\n")
     write(repo / ".gitignore", "ignored/\n")
@@ -75,18 +93,33 @@ def test_directory_discovery_respects_gitignore(repo: Path, capsys: pytest.Captu
     code, out, _ = run(capsys, "check", "--format", "json")
     assert code == 1
     paths = sorted({f["path"] for f in json.loads(out)["findings"]})
-    assert paths == ["Containerfile", "Dockerfile", "Dockerfile.prod", "api.Dockerfile", "sub/web.dockerfile"]
+    assert paths == [
+        "Containerfile",
+        "Dockerfile",
+        "Dockerfile.prod",
+        "api.Dockerfile",
+        "sub/web.dockerfile",
+    ]
 
 
-def test_formats(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_formats(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(repo / "Dockerfile", "FROM alpine\n")
     monkeypatch.chdir(repo)
     code, out, _ = run(capsys, "check", "--format", "json")
     finding = json.loads(out)["findings"][0]
     assert code == 1
-    assert {k: finding[k] for k in ("path", "line", "column", "code", "name", "severity", "fixable")} == {
-        "path": "Dockerfile", "line": 1, "column": 1, "code": "DLK101",
-        "name": "missing-source-label", "severity": "error", "fixable": True,
+    assert {
+        k: finding[k] for k in ("path", "line", "column", "code", "name", "severity", "fixable")
+    } == {
+        "path": "Dockerfile",
+        "line": 1,
+        "column": 1,
+        "code": "DLK101",
+        "name": "missing-source-label",
+        "severity": "error",
+        "fixable": True,
     }
     sarif = json.loads(run(capsys, "check", "--format", "sarif")[1])
     assert sarif["version"] == "2.1.0"
@@ -108,7 +141,9 @@ def test_fail_on(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_config_and_suppressions(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo / "pyproject.toml", '[tool.dlink]\nignore = ["DLK106"]\n')
-    legacy = write(repo / "a" / "Dockerfile", f"FROM alpine\nLABEL {SRC}=\"{REPO}\"\nLABEL maintainer Jane\n")
+    legacy = write(
+        repo / "a" / "Dockerfile", f'FROM alpine\nLABEL {SRC}="{REPO}"\nLABEL maintainer Jane\n'
+    )
     assert run(capsys, "check", str(legacy))[0] == 0
     suppressed = write(repo / "b" / "Dockerfile", "# dlink: ignore=DLK101\nFROM alpine\n")
     assert run(capsys, "check", str(suppressed))[0] == 0
@@ -117,7 +152,9 @@ def test_config_and_suppressions(repo: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and "colour" in err
 
 
-def test_repo_url_from_config_overrides_remote(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_repo_url_from_config_overrides_remote(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(repo / ".dlink.toml", 'repo-url = "https://github.com/other/name"\n')
     dockerfile = write(repo / "Dockerfile", GOOD)
     code, out, _ = run(capsys, "check", str(dockerfile))
@@ -134,7 +171,9 @@ def test_repo_url_from_config_overrides_remote(repo: Path, capsys: pytest.Captur
         pytest.param(b"FROM a\nRUN <<EOF\n", "unterminated heredoc", id="heredoc"),
     ],
 )
-def test_unreadable_files_exit_2(repo: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str) -> None:
+def test_unreadable_files_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str
+) -> None:
     dockerfile = repo / "Dockerfile"
     dockerfile.write_bytes(content)
     code, out, _ = run(capsys, "check", str(dockerfile))
@@ -143,7 +182,9 @@ def test_unreadable_files_exit_2(repo: Path, capsys: pytest.CaptureFixture[str],
     assert code == 2 and dockerfile.read_bytes() == content
 
 
-def test_no_repository_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_repository_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dockerfile = write(tmp_path / "lonely" / "Dockerfile", "FROM alpine\n")
     code, out, err = run(capsys, "check", str(dockerfile))
     assert code == 2 and out == ""
@@ -152,11 +193,25 @@ def test_no_repository_is_a_one_line_error(tmp_path: Path, capsys: pytest.Captur
 
 def test_secrets_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     token = "ghp_Zx9Secret0123456789abcdefABCDEF0123"
-    root = make_repo(tmp_path / "r", remotes={"origin": f"https://x-access-token:{token}@github.com/acme/widget.git"}, commit=False)
-    dockerfile = write(root / "Dockerfile", f'FROM alpine\nLABEL {SRC}="https://bob:{token}@github.com/acme/widget"\n')
+    root = make_repo(
+        tmp_path / "r",
+        remotes={"origin": f"https://x-access-token:{token}@github.com/acme/widget.git"},
+        commit=False,
+    )
+    dockerfile = write(
+        root / "Dockerfile",
+        f'FROM alpine\nLABEL {SRC}="https://bob:{token}@github.com/acme/widget"\n',
+    )
     outputs = []
-    for args in (["check"], ["check", "--format", "json"], ["check", "--format", "sarif"], ["check", "--format", "github"],
-                 ["check", "--format", "gitlab"], ["fix", "--diff"], ["fix"]):
+    for args in (
+        ["check"],
+        ["check", "--format", "json"],
+        ["check", "--format", "sarif"],
+        ["check", "--format", "github"],
+        ["check", "--format", "gitlab"],
+        ["fix", "--diff"],
+        ["fix"],
+    ):
         outputs.append(run(capsys, *args, str(dockerfile)))
     assert all(token not in out + err for _, out, err in outputs)
     assert token not in dockerfile.read_text()
@@ -179,7 +234,10 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     dockerfile.write_bytes(b"\xff\xfe\x00garbage")
     completed = subprocess.run(
         [sys.executable, "-m", "dlink", "check", "--repo-url", REPO, str(dockerfile)],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr + completed.stdout
@@ -189,7 +247,14 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
 def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rules")
     assert code == 0 and [line.split()[0] for line in out.splitlines()] == [
-        "DLK000", "DLK101", "DLK102", "DLK103", "DLK104", "DLK105", "DLK106", "DLK107"
+        "DLK000",
+        "DLK101",
+        "DLK102",
+        "DLK103",
+        "DLK104",
+        "DLK105",
+        "DLK106",
+        "DLK107",
     ]
     code, out, _ = run(capsys, "explain", "dlk103")
     assert code == 0 and "Bad:" in out and ".git" in out
@@ -203,7 +268,9 @@ def test_build_arg(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", "--build-arg", f"SRC_URL={REPO}", str(dockerfile))[0] == 0
 
 
-def test_git_worktree_checkout_gets_the_same_answer(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_git_worktree_checkout_gets_the_same_answer(
+    repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     write(repo / "Dockerfile", GOOD)
     git(repo, "add", "Dockerfile")
     git(repo, "commit", "-q", "-m", "x")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from conftest import corpus_or_skip
-from oracle import oracle, oracle_view
-from test_syntax_corpus import FILES
 
+from conftest import corpus_or_skip
 from dlink.engine import analyse, fix
 from dlink.model import build
 from dlink.rules import SOURCE_KEY, Context
 from dlink.syntax import Dockerfile, parse
+from oracle import oracle, oracle_view
+from test_syntax_corpus import FILES
 
 URL = "https://github.com/acme/widget"
 
@@ -66,14 +66,20 @@ def test_fix_corpus_file(name: str) -> None:
         touched_old = set(range(i1, i2)) - old_labels
         # The file's last line may gain the line ending that the insertion after it needs.
         if touched_old == {last} and not old_lines[last].endswith("\n"):
-            assert any(new_lines[j].rstrip("\r\n") == old_lines[last].rstrip(" \\`") or
-                       new_lines[j].rstrip("\r\n") == old_lines[last] for j in range(j1, j2))
+            assert any(
+                new_lines[j].rstrip("\r\n") == old_lines[last].rstrip(" \\`")
+                or new_lines[j].rstrip("\r\n") == old_lines[last]
+                for j in range(j1, j2)
+            )
             touched_old = set()
         assert not touched_old, (tag, old_lines[i1:i2])
         # A line cut where BuildKit would have continued (file ending in a
         # continuation) is the one non-LABEL line a fix may touch.
         touched = set(range(j1, j2)) - new_labels
-        assert all(not new_lines[j].rstrip("\r\n").endswith((" ", "\\", "`")) or j in new_labels for j in touched)
+        assert all(
+            not new_lines[j].rstrip("\r\n").endswith((" ", "\\", "`")) or j in new_labels
+            for j in touched
+        )
         assert len(touched) <= 1, (tag, new_lines[j1:j2])
     assert len(new_lines) - len(old_lines) <= 1
     assert old_model.has_bom == new_model.has_bom

@@ -22,12 +22,28 @@ CASES = [
     # -- nothing to do --------------------------------------------------------------
     pytest.param(f'FROM a\nLABEL {SRC}="{REPO}"\n', [], None, id="ok"),
     pytest.param(f"FROM a\nLABEL {SRC}={REPO}\n", [], None, id="ok-unquoted"),
-    pytest.param(f"FROM a\nLABEL {SRC}='https://github.com/MonaLisa/My_Repo'\n", [], None, id="ok-github-case"),
-    pytest.param(f'ARG R={REPO}\nFROM a\nARG R\nLABEL {SRC}=$R\n', [], None, id="ok-from-global-arg"),
-    pytest.param(f'FROM a AS base\nLABEL {SRC}="{REPO}"\nFROM base\n', [], None, id="ok-inherited-stage"),
-    pytest.param(f"FROM a\nLABEL {SRC}=\"{REPO}\"\nRUN <<EOF\nLABEL {SRC}=x\nEOF\n", [], None, id="heredoc-label-is-data"),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}='https://github.com/MonaLisa/My_Repo'\n",
+        [],
+        None,
+        id="ok-github-case",
+    ),
+    pytest.param(
+        f"ARG R={REPO}\nFROM a\nARG R\nLABEL {SRC}=$R\n", [], None, id="ok-from-global-arg"
+    ),
+    pytest.param(
+        f'FROM a AS base\nLABEL {SRC}="{REPO}"\nFROM base\n', [], None, id="ok-inherited-stage"
+    ),
+    pytest.param(
+        f'FROM a\nLABEL {SRC}="{REPO}"\nRUN <<EOF\nLABEL {SRC}=x\nEOF\n',
+        [],
+        None,
+        id="heredoc-label-is-data",
+    ),
     # -- DLK101 -----------------------------------------------------------------------
-    pytest.param("FROM a\nRUN x\n", ["DLK101"], f'FROM a\nLABEL {SRC}="{REPO}"\nRUN x\n', id="101-after-from"),
+    pytest.param(
+        "FROM a\nRUN x\n", ["DLK101"], f'FROM a\nLABEL {SRC}="{REPO}"\nRUN x\n', id="101-after-from"
+    ),
     pytest.param(
         "FROM a\r\nLABEL x=1 \\\r\n  y=2\r\nCMD z\r\n",
         ["DLK101"],
@@ -35,7 +51,9 @@ CASES = [
         id="101-after-last-label-crlf",
     ),
     pytest.param("FROM a", ["DLK101"], f'FROM a\nLABEL {SRC}="{REPO}"', id="101-no-newline-at-eof"),
-    pytest.param("FROM a \\", ["DLK101"], f'FROM a \nLABEL {SRC}="{REPO}"', id="101-eof-inside-continuation"),
+    pytest.param(
+        "FROM a \\", ["DLK101"], f'FROM a \nLABEL {SRC}="{REPO}"', id="101-eof-inside-continuation"
+    ),
     pytest.param(
         f'FROM b AS build\nLABEL {SRC}="{REPO}"\nFROM a\nCOPY --from=build /x /x\n',
         ["DLK101"],
@@ -76,14 +94,24 @@ CASES = [
         id="102-from-variable-not-fixed",
     ),
     # -- DLK103 -----------------------------------------------------------------------
-    pytest.param(f"FROM a\nLABEL {SRC}={REPO}.git\n", ["DLK103"], f"FROM a\nLABEL {SRC}={REPO}\n", id="103-dot-git"),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}={REPO}.git\n",
+        ["DLK103"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
+        id="103-dot-git",
+    ),
     pytest.param(
         f'FROM a\nLABEL {SRC}="git@github.com:monalisa/my_repo.git"\n',
         ["DLK103"],
         f'FROM a\nLABEL {SRC}="{REPO}"\n',
         id="103-scp",
     ),
-    pytest.param(f"FROM a\nLABEL {SRC}={REPO}/\n", ["DLK103"], f"FROM a\nLABEL {SRC}={REPO}\n", id="103-trailing-slash"),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}={REPO}/\n",
+        ["DLK103"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
+        id="103-trailing-slash",
+    ),
     # -- DLK104 -----------------------------------------------------------------------
     pytest.param(
         f'FROM a\nLABEL {SRC}="https://x-access-token:ghs_s3cret@github.com/monalisa/my_repo"\n',
@@ -93,10 +121,15 @@ CASES = [
     ),
     # -- DLK105 -----------------------------------------------------------------------
     pytest.param(f"FROM a\nARG R\nLABEL {SRC}=$R\n", ["DLK105"], None, id="105-arg-without-value"),
-    pytest.param(f"FROM a\nLABEL {SRC}=${{UNSET}}\n", ["DLK105"], None, id="105-maybe-from-base-image"),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}=${{UNSET}}\n", ["DLK105"], None, id="105-maybe-from-base-image"
+    ),
     # -- DLK106 -----------------------------------------------------------------------
     pytest.param(
-        f"FROM a\nLABEL {SRC} {REPO}\n", ["DLK106"], f'FROM a\nLABEL {SRC}="{REPO}"\n', id="106-legacy"
+        f"FROM a\nLABEL {SRC} {REPO}\n",
+        ["DLK106"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        id="106-legacy",
     ),
     pytest.param(
         f'FROM a\nLABEL {SRC}="{REPO}"\nLABEL maintainer Jane Doe\n',
@@ -181,8 +214,12 @@ def test_secret_never_in_messages() -> None:
 
 def test_selection() -> None:
     data = b"FROM a\nLABEL maintainer Jane\n"
-    assert [f.code for f in analyse(data, _context(), Selection(ignore=("DLK101",))).findings] == ["DLK106"]
-    assert [f.code for f in analyse(data, _context(), Selection(select=("DLK101",))).findings] == ["DLK101"]
+    assert [f.code for f in analyse(data, _context(), Selection(ignore=("DLK101",))).findings] == [
+        "DLK106"
+    ]
+    assert [f.code for f in analyse(data, _context(), Selection(select=("DLK101",))).findings] == [
+        "DLK101"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -190,7 +227,9 @@ def test_selection() -> None:
     [
         pytest.param(b"", "no instructions", id="empty"),
         pytest.param(b"RUN x\n", "FROM", id="no-from"),
-        pytest.param(f'FROM a\nLABEL {SRC}="unterminated\n'.encode(), "double-quote", id="unterminated-quote"),
+        pytest.param(
+            f'FROM a\nLABEL {SRC}="unterminated\n'.encode(), "double-quote", id="unterminated-quote"
+        ),
     ],
 )
 def test_unreadable(source: bytes, reason: str) -> None:

@@ -7,24 +7,44 @@ must see the same.
 from __future__ import annotations
 
 import pytest
-from oracle import _oracle, as_oracle, oracle_view
 
 from dlink.syntax import ParseError, parse
+from oracle import _oracle, as_oracle, oracle_view
 
 # (source, [(keyword, args, start_line, end_line), ...])
 CASES = [
     pytest.param(b"FROM alpine\n", [("FROM", ("alpine",), 1, 1)], id="plain"),
-    pytest.param(b"from alpine AS build\n", [("from", ("alpine", "AS", "build"), 1, 1)], id="lowercase-and-stage-name"),
-    pytest.param(b"FROM a\nLABEL x=1", [("FROM", ("a",), 1, 1), ("LABEL", ("x", "1", "="), 2, 2)], id="no-newline-at-eof"),
+    pytest.param(
+        b"from alpine AS build\n",
+        [("from", ("alpine", "AS", "build"), 1, 1)],
+        id="lowercase-and-stage-name",
+    ),
+    pytest.param(
+        b"FROM a\nLABEL x=1",
+        [("FROM", ("a",), 1, 1), ("LABEL", ("x", "1", "="), 2, 2)],
+        id="no-newline-at-eof",
+    ),
     pytest.param(b"\xef\xbb\xbfFROM a\n", [("FROM", ("a",), 1, 1)], id="utf8-bom"),
-    pytest.param(b"FROM a\r\nRUN x \\\r\n  y\r\n", [("FROM", ("a",), 1, 1), ("RUN", ("x   y",), 2, 3)], id="crlf"),
-    pytest.param(b"FROM a\r\nRUN x\nRUN y\r\n", [("FROM", ("a",), 1, 1), ("RUN", ("x",), 2, 2), ("RUN", ("y",), 3, 3)], id="mixed-endings"),
+    pytest.param(
+        b"FROM a\r\nRUN x \\\r\n  y\r\n",
+        [("FROM", ("a",), 1, 1), ("RUN", ("x   y",), 2, 3)],
+        id="crlf",
+    ),
+    pytest.param(
+        b"FROM a\r\nRUN x\nRUN y\r\n",
+        [("FROM", ("a",), 1, 1), ("RUN", ("x",), 2, 2), ("RUN", ("y",), 3, 3)],
+        id="mixed-endings",
+    ),
     pytest.param(
         b"FROM a\nRUN one \\\n# a comment inside\n\n   \n  two\n",
         [("FROM", ("a",), 1, 1), ("RUN", ("one   two",), 2, 6)],
         id="comment-and-empty-lines-inside-continuation",
     ),
-    pytest.param(b"FROM a\nRUN x \\", [("FROM", ("a",), 1, 1), ("RUN", ("x",), 2, 2)], id="ends-inside-continuation"),
+    pytest.param(
+        b"FROM a\nRUN x \\",
+        [("FROM", ("a",), 1, 1), ("RUN", ("x",), 2, 2)],
+        id="ends-inside-continuation",
+    ),
     pytest.param(
         b"# escape=`\nFROM a\nRUN dir C:\\ `\n  /b\n",
         [("FROM", ("a",), 2, 2), ("RUN", ("dir C:\\   /b",), 3, 4)],
@@ -86,7 +106,10 @@ CASES = [
     ),
     pytest.param(
         b'FROM a\nLABEL a=b "c d"="e f" g=h\\ i\n',
-        [("FROM", ("a",), 1, 1), ("LABEL", ("a", "b", "=", '"c d"', '"e f"', "=", "g", "h\\ i", "="), 2, 2)],
+        [
+            ("FROM", ("a",), 1, 1),
+            ("LABEL", ("a", "b", "=", '"c d"', '"e f"', "=", "g", "h\\ i", "="), 2, 2),
+        ],
         id="label-pairs-quoted-key-escaped-space",
     ),
     pytest.param(
@@ -95,16 +118,26 @@ CASES = [
         id="legacy-label",
     ),
     pytest.param(
-        b"ARG V=1\nFROM a:${V}\nARG V\nARG W=\"x y\"\n",
-        [("ARG", ("V=1",), 1, 1), ("FROM", ("a:${V}",), 2, 2), ("ARG", ("V",), 3, 3), ("ARG", ('W="x y"',), 4, 4)],
+        b'ARG V=1\nFROM a:${V}\nARG V\nARG W="x y"\n',
+        [
+            ("ARG", ("V=1",), 1, 1),
+            ("FROM", ("a:${V}",), 2, 2),
+            ("ARG", ("V",), 3, 3),
+            ("ARG", ('W="x y"',), 4, 4),
+        ],
         id="args",
     ),
     pytest.param(
         b"FROM a\nHEALTHCHECK --interval=5s CMD curl -f x\nHEALTHCHECK NONE\n",
-        [("FROM", ("a",), 1, 1), ("HEALTHCHECK", ("CMD", "curl -f x"), 2, 2), ("HEALTHCHECK", ("NONE",), 3, 3)],
+        [
+            ("FROM", ("a",), 1, 1),
+            ("HEALTHCHECK", ("CMD", "curl -f x"), 2, 2),
+            ("HEALTHCHECK", ("NONE",), 3, 3),
+        ],
         id="healthcheck",
     ),
 ]
+
 
 @pytest.mark.parametrize(("source", "expected"), CASES)
 def test_instructions(source: bytes, expected: list[tuple[str, tuple[str, ...], int, int]]) -> None:
@@ -175,12 +208,16 @@ def test_value_spanning_a_continuation_maps_to_the_whole_source_range() -> None:
         pytest.param(b"FROM a\n\x00\x01\x02", 2, "binary file", id="binary"),
         pytest.param(b"FROM a\nLABEL x=\xff\n", 2, "invalid UTF-8", id="invalid-utf8"),
         pytest.param(b"\xff\xfeF\x00", 1, "UTF-16LE", id="utf16-bom"),
-        pytest.param(b"FROM a\nRUN <<EOF\nnever ends\n", 2, "unterminated heredoc", id="unterminated-heredoc"),
+        pytest.param(
+            b"FROM a\nRUN <<EOF\nnever ends\n", 2, "unterminated heredoc", id="unterminated-heredoc"
+        ),
         pytest.param(b"FROM a\nENV X\n", 2, "ENV must have two arguments", id="env-one-word"),
         pytest.param(b"FROM a\nLABEL a=b c\n", 2, "can't find =", id="label-missing-equals"),
         pytest.param(b'FROM a\nCMD ["a", 1]\n', 2, "strings only", id="json-not-strings"),
         pytest.param(b"# escape=x\nFROM a\n", 1, "invalid escape token", id="bad-escape"),
-        pytest.param(b"# escape=`\n# escape=\\\nFROM a\n", 2, "only one escape", id="repeated-directive"),
+        pytest.param(
+            b"# escape=`\n# escape=\\\nFROM a\n", 2, "only one escape", id="repeated-directive"
+        ),
     ],
 )
 def test_refused(source: bytes, line: int, reason: str) -> None:

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
-from oracle import as_oracle, oracle, oracle_view
 
+from conftest import CORPUS
 from dlink.syntax import Dockerfile, Instruction, ParseError, parse
+from oracle import as_oracle, oracle, oracle_view
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -92,7 +92,9 @@ def test_agrees_with_buildkit(name: str) -> None:
     got = [as_oracle(i) for i in model.instructions]
     if name in BINDING_ARTIFACTS:
         assert [g["start_line"] for g in got] == [e["start_line"] for e in expected]
-        assert got != expected, f"{BINDING_ARTIFACTS[name]}: the binding was fixed, drop the exception"
+        assert got != expected, (
+            f"{BINDING_ARTIFACTS[name]}: the binding was fixed, drop the exception"
+        )
         return
     assert got == expected
 

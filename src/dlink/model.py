@@ -73,7 +73,7 @@ class Model:
         """The stage and the stages it is built from, oldest first."""
         chain = [stage]
         while chain[-1].parent is not None:
-            chain.append(self.stages[chain[-1].parent])  # type: ignore[index]
+            chain.append(self.stages[chain[-1].parent])
         return chain[::-1]
 
     def image_labels(self, target: str | None = None) -> list[LabelSetting]:

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,20 +18,20 @@ from dlink.errors import DlinkError, ExitCode
 from dlink.findings import Finding
 
 PathsArg = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Argument(help="Dockerfiles or directories to search (default: the current directory).", show_default=False),
 ]
-RepoUrlOpt = Annotated[Optional[str], typer.Option("--repo-url", help="The repository URL to expect (skips git).")]
-RemoteOpt = Annotated[Optional[str], typer.Option("--remote", help="The git remote to read the URL from.")]
-TargetOpt = Annotated[Optional[str], typer.Option("--target", help="The stage that becomes the image (default: the last).")]
+RepoUrlOpt = Annotated[str | None, typer.Option("--repo-url", help="The repository URL to expect (skips git).")]
+RemoteOpt = Annotated[str | None, typer.Option("--remote", help="The git remote to read the URL from.")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="The stage that becomes the image (default: the last).")]
 BuildArgOpt = Annotated[
-    Optional[list[str]], typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable.")
+    list[str] | None, typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable.")
 ]
-SelectOpt = Annotated[Optional[list[str]], typer.Option("--select", help="Only these rule codes or prefixes; repeatable.")]
-IgnoreOpt = Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these rule codes or prefixes; repeatable.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Use this config file instead of discovery.")]
+SelectOpt = Annotated[list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes; repeatable.")]
+IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rule codes or prefixes; repeatable.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Use this config file instead of discovery.")]
 FailOnOpt = Annotated[
-    Optional[str], typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never.")
+    str | None, typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never.")
 ]
 
 _CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'`]+@")
@@ -204,7 +204,7 @@ def _exit(run: _Run) -> typer.Exit:
 def check(
     paths: PathsArg = None,
     output_format: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--format", help="text, json, sarif, github or gitlab (github under GitHub Actions)."),
     ] = None,
     repo_url: RepoUrlOpt = None,

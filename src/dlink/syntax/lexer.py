@@ -34,7 +34,7 @@ class WordResult:
 class _Words:
     """BuildKit's wordsStruct over the lexer's one shared buffer."""
 
-    __slots__ = ("lex", "words", "in_word")
+    __slots__ = ("in_word", "lex", "words")
 
     def __init__(self, lex: ShellLex) -> None:
         self.lex = lex

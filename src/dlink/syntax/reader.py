@@ -170,7 +170,7 @@ class _Directives:
 class _LogicalLine:
     """The pieces of source text a logical line is made of, for mapping offsets back."""
 
-    __slots__ = ("sources", "logical_starts", "text")
+    __slots__ = ("logical_starts", "sources", "text")
 
     def __init__(self) -> None:
         self.sources: list[int] = []
