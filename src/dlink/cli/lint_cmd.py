@@ -264,13 +264,18 @@ def fix_command(
 
 
 @app.command("rules")
-def rules() -> None:
+def rules(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (as in the README).")] = False,
+) -> None:
     """List every rule: code, name, severity, whether `dlink fix` repairs it.
 
-    Example: dlink rules
+    Example: dlink rules --markdown
     """
-    from dlink.rules import ALL_RULES
+    from dlink.rules import ALL_RULES, markdown_table
 
+    if markdown:
+        typer.echo(markdown_table(), nl=False)
+        return
     for rule in ALL_RULES:
         info = rule.info
         fixable = "fix" if info.fixable else "-"

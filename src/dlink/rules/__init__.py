@@ -36,6 +36,25 @@ ALL_RULES: tuple[Rule, ...] = (
     Rule(dlk107_duplicate_label.RULE, dlk107_duplicate_label.check),
 )
 RULES_BY_CODE = {rule.info.code: rule for rule in ALL_RULES}
+
+
+def markdown_table() -> str:
+    """The rules table of the README, made from the rules' own metadata."""
+    rows = ["| code | name | severity | fix | what it means |", "|---|---|---|---|---|"]
+    for rule in ALL_RULES:
+        info = rule.info
+        fix = "yes" if info.fixable else "no"
+        rows.append(f"| {info.code} | {info.name} | {info.severity.value} | {fix} | {info.summary} |")
+    return "\n".join(rows) + "\n"
 UNREADABLE = dlk000_unreadable.RULE
 
-__all__ = ["ALL_RULES", "RULES_BY_CODE", "SOURCE_KEY", "UNREADABLE", "Context", "Rule", "Subject"]
+__all__ = [
+    "ALL_RULES",
+    "RULES_BY_CODE",
+    "SOURCE_KEY",
+    "UNREADABLE",
+    "Context",
+    "Rule",
+    "Subject",
+    "markdown_table",
+]
