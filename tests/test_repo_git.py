@@ -245,6 +245,32 @@ def test_submodule_belongs_to_its_own_remote(tmp_path: Path) -> None:
     assert resolver.resolve(app / "Dockerfile", env={}).url == "https://github.com/o/app"
 
 
+def test_ci_variables_describe_only_their_own_checkout(tmp_path: Path) -> None:
+    library = make_repo(tmp_path / "library")
+    app = make_repo(tmp_path / "app", remotes={"origin": "https://github.com/o/app"})
+    git(app, "-c", "protocol.file.allow=always", "submodule", "--quiet", "add", str(library), "lib")
+    git(app / "lib", "remote", "set-url", "origin", "git@gitlab.com:group/library.git")
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "o/app",
+        "GITHUB_WORKSPACE": str(app),
+    }
+    resolver = RepoResolver()
+    top = resolver.resolve(app / "Dockerfile", env=env)
+    assert (top.source, top.url) == ("ci:github", "https://github.com/o/app")
+    inner = resolver.resolve(app / "lib" / "Dockerfile", env=env)
+    assert (inner.source, inner.url) == ("remote:origin", "https://gitlab.com/group/library")
+
+
+def test_explicit_remote_beats_ci_variables(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", remotes={"origin": GH, "fork": "https://github.com/me/my_repo"})
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "ci/x"}
+    chosen = RepoResolver().resolve(repo / "Dockerfile", remote="fork", env=env)
+    assert (chosen.source, chosen.url) == ("remote:fork", "https://github.com/me/my_repo")
+    assert RepoResolver().resolve(repo / "Dockerfile", env=env).source == "ci:github"
+
+
 def test_no_remote(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     error = resolve_error(repo / "Dockerfile")

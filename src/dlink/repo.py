@@ -608,16 +608,20 @@ class RepoResolver:
         """The repository holding `path` (a file or directory).
 
         Precedence: `repo_url` (the --repo-url flag), `config_repo_url` (the `repo-url`
-        setting), the CI's variables, the git remote (`remote`, else the branch's
-        upstream remote, `origin`, `upstream`, the only one). Raises `DlinkError`.
+        setting), the CI's variables (unless `remote` is given, and only for files of
+        the checkout the CI job describes: a submodule keeps its own remote), the git
+        remote (`remote`, else the branch's upstream remote, `origin`, `upstream`, the
+        only one). Raises `DlinkError`.
         """
         directory = _directory_of(path)
         if repo_url is not None:
             return _normalise_given(repo_url, SOURCE_FLAG, "--repo-url")
         if config_repo_url is not None:
             return _normalise_given(config_repo_url, SOURCE_CONFIG, "repo-url in the dlink config")
-        from_ci = ci_repository_url(os.environ if env is None else env)
-        if from_ci is not None:
+        environment = os.environ if env is None else env
+        # An explicit --remote is the user's choice and beats the CI's guess.
+        from_ci = ci_repository_url(environment) if remote is None else None
+        if from_ci is not None and self._in_ci_checkout(directory, environment):
             source, url = from_ci
             return _normalise_given(url, source, f"the {source[len('ci:') :]} CI variables")
 
@@ -633,6 +637,22 @@ class RepoResolver:
         if isinstance(identity, DlinkError):
             raise DlinkError(identity.message, identity.hint)
         return identity
+
+    def _in_ci_checkout(self, directory: Path, env: Mapping[str, str]) -> bool:
+        """Whether `directory` belongs to the checkout the CI variables describe.
+
+        GitHub Actions names it GITHUB_WORKSPACE, GitLab CI_PROJECT_DIR; without
+        them there is nothing to compare, and the variables apply.
+        """
+        workspace = env.get("GITHUB_WORKSPACE") or env.get("CI_PROJECT_DIR")
+        if not workspace:
+            return True
+        top = Path(workspace).resolve()
+        try:
+            return self._checkout(directory).root.resolve() == top
+        except DlinkError:
+            # Not a git checkout (a source tarball): inside the workspace is enough.
+            return directory.resolve() == top or top in directory.resolve().parents
 
     def _checkout(self, directory: Path) -> _Checkout:
         root = self._root_of_directory.get(directory)
