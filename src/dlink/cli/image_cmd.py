@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -71,11 +71,11 @@ def _read_stdin_token() -> str:
 
 @dataclass(frozen=True)
 class _Secret:
-    """A token, where it came from, and the user name to go with it (or None)."""
+    """A token, where it came from (never the token itself), and the user name for it."""
 
-    token: str
-    origin: str
-    username: str | None
+    token: str = field(repr=False)
+    origin: str = ""
+    username: str = ""
 
 
 def _token(
@@ -84,9 +84,12 @@ def _token(
     variables: Sequence[str],
     environ: Mapping[str, str],
 ) -> _Secret | None:
-    """The token to use, or None for none. A token from stdin needs a user name; one
-    from the environment without a user name is ignored (with a note), because such
-    variables are often set for other tools."""
+    """The token to use, or None: from stdin when asked, else the first variable set.
+
+    A token from stdin needs a user name (--username, else GITHUB_ACTOR); one from the
+    environment without a user name is not used (with a note), because such variables
+    are often set for other tools.
+    """
     user = username or environ.get("GITHUB_ACTOR") or None
     if password_stdin:
         token = _read_stdin_token()
@@ -109,24 +112,15 @@ def _token(
 
 
 def _resolve_repository(path: Path, repo_url: str | None, remote: str | None) -> str:
+    """The canonical URL of the repository holding `path`, as `dlink check` finds it."""
+    from dlink.config import find_config
     from dlink.repo import RepoResolver
 
-    try:
-        from dlink.config import find_config
-
-        settings = find_config(path)
-        return (
-            RepoResolver()
-            .resolve(
-                path,
-                repo_url=repo_url,
-                remote=remote or settings.remote,
-                config_repo_url=settings.repo_url,
-            )
-            .url
-        )
-    except ImportError:  # pragma: no cover - config is part of dlink
-        return RepoResolver().resolve(path, repo_url=repo_url, remote=remote).url
+    settings = find_config(path)
+    identity = RepoResolver().resolve(
+        path, repo_url=repo_url, remote=remote or settings.remote, config_repo_url=settings.repo_url
+    )
+    return identity.url
 
 
 def _same_repository(found: str | None, expected: str) -> bool:
@@ -234,11 +228,17 @@ def build_push(
         bool, typer.Option("--dry-run", help="Print the commands (token as ***); run nothing.")
     ] = False,
 ) -> None:
-    """Build and push an image whose org.opencontainers.image.source label names this repository.
+    """Build and push an image whose source label names this repository, then read it back.
 
-    A missing or wrong label in the Dockerfile is passed at build time (--label) without
-    touching the file; --fix rewrites the file first; --strict refuses to build (exit 1).
-    The pushed image is read back from the registry and its labels checked.
+    A wrong or missing source label is passed at build time; the Dockerfile is left as it is.
+
+    --fix rewrites the Dockerfile first; --strict refuses to build (exit 1).
+
+    Also labelled: org.opencontainers.image.revision and .created (from SOURCE_DATE_EPOCH).
+
+    Token: --password-stdin, CR_PAT or GITHUB_TOKEN; user: --username or GITHUB_ACTOR.
+
+    Example: dlink build-push . -t ghcr.io/acme/widget:1.0 --dry-run
     """
     try:
         _build_push(
@@ -299,6 +299,8 @@ def _build_push(
         if why is not None:
             raise DlinkError(why, hint="push to ghcr.io/<repository owner>/..., or use --repo-url")
 
+    engine = build.find_engine(engine_name, environ)
+    secret = _token(password_stdin, username, BUILD_TOKEN_VARIABLES, environ)
     data = read_dockerfile(dockerfile)
     args = build_args
     plan = source_label_plan(
@@ -327,7 +329,6 @@ def _build_push(
                 f"the file is unchanged" + ("" if fix else " (--fix rewrites it)")
             )
 
-    engine = build.find_engine(engine_name, environ)
     if not build.mentions_label(data, build.REVISION_LABEL):
         revision = _head_revision(dockerfile)
         if revision is not None:
@@ -336,13 +337,14 @@ def _build_push(
         labels[build.CREATED_LABEL] = build.created_timestamp(environ, datetime.now(timezone.utc))
     annotations = {SOURCE_LABEL: repository} if engine.supports_annotations else {}
 
-    secret = _token(password_stdin, username, BUILD_TOKEN_VARIABLES, environ)
     logins: list[tuple[str, str]] = []
     if secret is not None:
-        assert secret.username is not None
         for ref in refs:
             if ref.registry not in [registry for registry, _ in logins]:
                 logins.append((ref.registry, secret.username))
+                _note(
+                    f"logging in to {ref.registry} as {secret.username} (token from {secret.origin})"
+                )
 
     spec = build.BuildSpec(
         context=str(context),
@@ -421,7 +423,7 @@ def _read_back(
         client = clients.get(ref.registry)
         if client is None:
             credentials: Credentials | None
-            if secret is not None and secret.username is not None:
+            if secret is not None:
                 credentials = Credentials(secret.username, secret.token)
             else:
                 credentials = build.stored_credentials(engine, ref.registry, environ)
@@ -478,11 +480,13 @@ def verify(
         OutputFormat, typer.Option("--format", help="text or json.", case_sensitive=False)
     ] = OutputFormat.text,
 ) -> None:
-    """Read IMAGE's config from its registry and check its source label names this repository.
+    """Read IMAGE's labels from its registry and check its source label names this repository.
 
-    Exit 0 when it does, 1 when the label is missing or different, 2 when the image
-    cannot be read. Credentials: --username with --password-stdin, or a token in
-    DLINK_REGISTRY_PASSWORD, CR_PAT or GITHUB_TOKEN; anonymous otherwise.
+    Exit 0 when it does, 1 when the label is missing or different, 2 when unreadable.
+
+    Token: --password-stdin, DLINK_REGISTRY_PASSWORD, CR_PAT or GITHUB_TOKEN; else anonymous.
+
+    Example: dlink verify ghcr.io/acme/widget:1.0 --format json
     """
     try:
         _verify(image, path, repo_url, remote, username, password_stdin, insecure, output_format)
@@ -507,7 +511,7 @@ def _verify(
     expected = _resolve_repository(path, repo_url, remote)
     secret = _token(password_stdin, username, VERIFY_TOKEN_VARIABLES, environ)
     credentials = None
-    if secret is not None and secret.username is not None:
+    if secret is not None:
         credentials = Credentials(secret.username, secret.token)
     remote_image = RegistryClient(credentials, insecure=insecure).read_image(ref)
     ok, source, labels, lines = _verdict(remote_image, expected)

@@ -279,7 +279,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         try:
             is_directive = directives.feed(stripped) if not directives.done else False
         except SyntaxProblem as problem:
-            raise ParseError(problem.reason if hasattr(problem, "reason") else str(problem), i + 1) from None
+            raise ParseError(str(problem), i + 1) from None
         if is_comment and not is_directive:
             note = stripped[1:].strip()
             comments = comments + [note] if note else []
