@@ -115,6 +115,8 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
     arg_values: dict[str, str] = {}
     unknown: set[str] = set()
 
+    if not any(i.name == "from" for i in dockerfile.instructions):
+        raise ModelError("no FROM instruction: there is no stage to build", 1)
     for instruction in dockerfile.instructions:
         name = instruction.name
         if name == "from":
@@ -158,8 +160,6 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
                     raise ModelError(f"LABEL: {error}", line) from None
                 current.labels.append(LabelSetting(key, value, missing, instruction, pair, current.index))
 
-    if not stages:
-        raise ModelError("no FROM instruction: there is no stage to build", 1)
     return Model(dockerfile, stages, global_args)
 
 
