@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The real servers (registry, dockerd) as fixtures; one plugin, so one server per session.
+pytest_plugins = ["servers"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = (ROOT.parent / "shared" / "corpus").resolve()

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import ROOT
 
+from conftest import ROOT
 from dlink.cli import main
 from dlink.rules import markdown_table
 
@@ -17,12 +17,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
 def _quick_start() -> list[str]:
     section = README.split("## Quick start", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, flags=re.S)
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
     assert block is not None
     return [line for line in block.group(1).splitlines() if line.strip()]
 

@@ -1,0 +1,798 @@
+"""dlink build-push: the commands it makes (tables) and real runs against dockerd + a registry."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from dlink import build
+from dlink.build import BuildSpec, Command, Engine
+from dlink.cli import main
+from dlink.errors import DlinkError
+from dlink.registry import Credentials, RegistryClient, parse_image_ref
+from servers import (
+    PASSWORD,
+    USER,
+    Dockerd,
+    Registry,
+    docker_login,
+    raw_labels,
+)
+
+# The server fixtures, registered once so session scope means one server per run.
+
+SOURCE = "org.opencontainers.image.source"
+REVISION = "org.opencontainers.image.revision"
+CREATED = "org.opencontainers.image.created"
+WIDGET = "https://github.com/acme/widget"
+EPOCH = "1700000000"
+EPOCH_RFC3339 = "2023-11-14T22:13:20Z"
+
+DOCKER = Engine("docker", "docker")
+BUILDX = Engine("docker", "docker", buildx=True)
+PODMAN = Engine("podman", "podman")
+BUILDAH = Engine("buildah", "buildah")
+SPEC = BuildSpec(
+    context=".",
+    dockerfile="Dockerfile",
+    tags=("ghcr.io/acme/widget:1", "ghcr.io/acme/widget:latest"),
+    labels={SOURCE: WIDGET, REVISION: "abc"},
+    annotations={SOURCE: WIDGET},
+    build_args=("A=1", "B"),
+    target="final",
+    platform="linux/amd64",
+)
+COMMON = (
+    "--file", "Dockerfile", "--tag", "ghcr.io/acme/widget:1", "--tag", "ghcr.io/acme/widget:latest",
+    "--label", f"{SOURCE}={WIDGET}", "--label", f"{REVISION}=abc",
+)  # fmt: skip
+TAIL = ("--build-arg", "A=1", "--build-arg", "B", "--target", "final", "--platform", "linux/amd64")
+
+
+# -- commands, as data ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec", "expected"),
+    [
+        pytest.param(DOCKER, SPEC, ("docker", "build", *COMMON, *TAIL, "."), id="docker-classic"),
+        pytest.param(
+            BUILDX,
+            SPEC,
+            (
+                "docker",
+                "buildx",
+                "build",
+                *COMMON,
+                "--annotation",
+                f"manifest:{SOURCE}={WIDGET}",
+                *TAIL,
+                "--push",
+                ".",
+            ),
+            id="buildx-single-platform",
+        ),
+        pytest.param(
+            BUILDX,
+            BuildSpec(
+                ".",
+                "Dockerfile",
+                ("t:1",),
+                {},
+                {SOURCE: WIDGET},
+                (),
+                None,
+                "linux/amd64,linux/arm64",
+            ),
+            (
+                "docker",
+                "buildx",
+                "build",
+                "--file",
+                "Dockerfile",
+                "--tag",
+                "t:1",
+                "--annotation",
+                f"index,manifest:{SOURCE}={WIDGET}",
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--push",
+                ".",
+            ),
+            id="buildx-multi-platform",
+        ),
+        pytest.param(
+            PODMAN,
+            SPEC,
+            ("podman", "build", *COMMON, "--annotation", f"{SOURCE}={WIDGET}", *TAIL, "."),
+            id="podman",
+        ),
+        pytest.param(
+            BUILDAH,
+            SPEC,
+            ("buildah", "build", *COMMON, "--annotation", f"{SOURCE}={WIDGET}", *TAIL, "."),
+            id="buildah",
+        ),
+    ],
+)
+def test_build_command(engine: Engine, spec: BuildSpec, expected: tuple[str, ...]) -> None:
+    assert build.build_command(engine, spec).argv == expected
+
+
+@pytest.mark.parametrize(
+    ("engine", "tags", "expected"),
+    [
+        pytest.param(
+            DOCKER,
+            ("ghcr.io/a/b:1", "127.0.0.1:5000/a/b:1"),
+            [("docker", "push", "ghcr.io/a/b:1"), ("docker", "push", "127.0.0.1:5000/a/b:1")],
+            id="docker",
+        ),
+        pytest.param(BUILDX, ("ghcr.io/a/b:1",), [], id="buildx-pushes-while-building"),
+        pytest.param(
+            PODMAN,
+            ("localhost:5000/a/b:1",),
+            [("podman", "push", "--tls-verify=false", "localhost:5000/a/b:1")],
+            id="podman-loopback-plain-http",
+        ),
+    ],
+)
+def test_push_commands(
+    engine: Engine, tags: tuple[str, ...], expected: list[tuple[str, ...]]
+) -> None:
+    spec = BuildSpec(".", "Dockerfile", tags)
+    assert [command.argv for command in build.push_commands(engine, spec)] == expected
+
+
+def test_login_takes_the_token_on_stdin_only() -> None:
+    command = build.login_command(DOCKER, "ghcr.io", "octocat")
+    assert command.argv == (
+        "docker", "login", "--username", "octocat", "--password-stdin", "ghcr.io",
+    )  # fmt: skip
+    assert command.secret_on_stdin
+    assert command.display() == (
+        "printf '%s\\n' '***' | docker login --username octocat --password-stdin ghcr.io"
+    )
+
+
+def test_plan_orders_logins_build_pushes() -> None:
+    spec = BuildSpec(".", "Dockerfile", ("ghcr.io/a/b:1",))
+    actions = [c.action for c in build.plan_commands(DOCKER, spec, [("ghcr.io", "a")])]
+    assert actions == ["login", "build", "push"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(("docker", "build", "--label", "k=a b", "."), "docker build --label 'k=a b' .", id="space"),
+        pytest.param(("docker", "push", "r/i:t"), "docker push r/i:t", id="plain"),
+    ],
+)  # fmt: skip
+def test_display_is_shell_quoted(argv: tuple[str, ...], expected: str) -> None:
+    assert Command(argv, "build", ".").display() == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({"SOURCE_DATE_EPOCH": EPOCH}, EPOCH_RFC3339, id="source-date-epoch"),
+        pytest.param({"SOURCE_DATE_EPOCH": " 0 "}, "1970-01-01T00:00:00Z", id="epoch-zero"),
+        pytest.param({}, "2024-02-29T12:00:00Z", id="now"),
+        pytest.param({"SOURCE_DATE_EPOCH": ""}, "2024-02-29T12:00:00Z", id="empty-means-now"),
+    ],
+)
+def test_created_timestamp(environ: dict[str, str], expected: str) -> None:
+    now = datetime(2024, 2, 29, 12, 0, 0, tzinfo=timezone.utc)
+    assert build.created_timestamp(environ, now) == expected
+
+
+@pytest.mark.parametrize("epoch", ["yesterday", "-5", "1.5"])
+def test_created_timestamp_rejects(epoch: str) -> None:
+    with pytest.raises(DlinkError, match="SOURCE_DATE_EPOCH"):
+        build.created_timestamp({"SOURCE_DATE_EPOCH": epoch}, datetime.now(timezone.utc))
+
+
+@pytest.mark.parametrize(
+    ("repo_url", "expected"),
+    [
+        pytest.param(WIDGET, "ghcr.io/acme/widget:latest", id="plain"),
+        pytest.param(
+            "https://github.com/Acme/My-Widget", "ghcr.io/acme/my-widget:latest", id="lower"
+        ),
+    ],
+)
+def test_default_image(repo_url: str, expected: str) -> None:
+    assert build.default_image(repo_url) == expected
+
+
+def test_default_image_needs_github() -> None:
+    with pytest.raises(DlinkError, match="not a GitHub repository"):
+        build.default_image("https://gitlab.com/acme/widget")
+
+
+@pytest.mark.parametrize(
+    ("tag", "repo_url", "refused"),
+    [
+        pytest.param("ghcr.io/acme/widget:1", WIDGET, False, id="same-owner"),
+        pytest.param("ghcr.io/acme/widget:1", "https://github.com/ACME/widget", False, id="case"),
+        pytest.param("ghcr.io/acme/other-name:1", WIDGET, False, id="other-package-name"),
+        pytest.param("ghcr.io/evil/widget:1", WIDGET, True, id="foreign-owner"),
+        pytest.param("docker.io/evil/widget:1", WIDGET, False, id="not-ghcr"),
+    ],
+)
+def test_foreign_owner(tag: str, repo_url: str, refused: bool) -> None:
+    assert (build.foreign_owner(parse_image_ref(tag), repo_url) is not None) is refused
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param("ghcr.io/Acme/Widget:1", id="upper-case"),
+        pytest.param("ghcr.io/acme/widget@sha256:" + "a" * 64, id="digest"),
+    ],
+)
+def test_parse_tag_rejects(tag: str) -> None:
+    with pytest.raises(DlinkError):
+        build.parse_tag(tag)
+
+
+def test_has_buildx_finds_the_plugin(tmp_path: Path) -> None:
+    environ = {"DOCKER_CONFIG": str(tmp_path), "HOME": str(tmp_path)}
+    assert build.has_buildx(environ) is (
+        Path("/usr/libexec/docker/cli-plugins/docker-buildx").exists()
+    )
+    plugins = tmp_path / "cli-plugins"
+    plugins.mkdir()
+    (plugins / "docker-buildx").write_text("#!/bin/sh\n")
+    (plugins / "docker-buildx").chmod(0o755)
+    assert build.has_buildx(environ)
+    assert not build.has_buildx({**environ, "DOCKER_BUILDKIT": "0"})
+
+
+def test_find_engine(tmp_path: Path) -> None:
+    for name in ("podman", "buildah"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    environ = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    assert build.find_engine(None, environ).name == "podman"  # docker is not on this PATH
+    assert build.find_engine("buildah", environ).name == "buildah"
+    with pytest.raises(DlinkError, match="docker is not installed"):
+        build.find_engine("docker", environ)
+    with pytest.raises(DlinkError, match="unknown engine"):
+        build.find_engine("kaniko", environ)
+    with pytest.raises(DlinkError, match="no container engine found"):
+        build.find_engine(None, {"PATH": str(tmp_path / "empty")})
+
+
+@pytest.mark.parametrize(
+    ("output", "fragment"),
+    [
+        pytest.param(
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+            "Is the docker daemon running?",
+            "cannot connect to the Docker daemon at unix:///var/run/docker.sock: is it running?",
+            id="not-running",
+        ),
+        pytest.param(
+            "permission denied while trying to connect to the Docker daemon socket",
+            "permission denied",
+            id="permission",
+        ),
+        pytest.param(
+            "error during connect: boom", "cannot reach its daemon: error during", id="other"
+        ),
+    ],
+)
+def test_daemon_problem(output: str, fragment: str) -> None:
+    assert fragment in build.daemon_problem(DOCKER, output).message
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("config", "registry_host", "expected"),
+    [
+        pytest.param({"auths": {"r:5000": {"auth": _b64("u:p")}}}, "r:5000", Credentials("u", "p"), id="auth"),
+        pytest.param(
+            {"auths": {"https://r:5000": {"username": "u", "password": "p"}}},
+            "r:5000",
+            Credentials("u", "p"),
+            id="username-password-https-key",
+        ),
+        pytest.param(
+            {"auths": {"https://index.docker.io/v1/": {"auth": _b64("u:p:x")}}},
+            "docker.io",
+            Credentials("u", "p:x"),
+            id="docker-hub",
+        ),
+        pytest.param({"auths": {"other": {"auth": _b64("u:p")}}}, "r:5000", None, id="other-registry"),
+        pytest.param({"credHelpers": {"r:5000": "fake"}}, "r:5000", Credentials("helper", "fake@r:5000"), id="cred-helper"),
+        pytest.param({"credsStore": "fake"}, "r:5000", Credentials("helper", "fake@r:5000"), id="creds-store"),
+        pytest.param({}, "r:5000", None, id="nothing"),
+    ],
+)  # fmt: skip
+def test_credentials_from_config(
+    config: Mapping[str, object], registry_host: str, expected: Credentials | None
+) -> None:
+    def helper(name: str, server: str) -> Credentials | None:
+        return Credentials("helper", f"{name}@{server}") if server == registry_host else None
+
+    assert build.credentials_from_config(config, registry_host, helper) == expected
+
+
+def test_redact() -> None:
+    assert build.redact("token abc in abcabc", ["abc", ""]) == "token *** in ******"
+
+
+def test_mentions_label() -> None:
+    assert build.mentions_label(b"LABEL org.opencontainers.image.revision=$REV\n", REVISION)
+    assert not build.mentions_label(b"LABEL org.opencontainers.image.source=x\n", REVISION)
+
+
+# -- real runs: dockerd, the registry, a git repository ------------------------------------
+
+DOCKERFILES = {
+    "missing": b"FROM scratch\nCOPY hello.txt /\n",
+    "wrong": b"FROM scratch\nCOPY hello.txt /\nLABEL org.opencontainers.image.source=https://github.com/other/thing\n",
+    "right": b"FROM scratch\nCOPY hello.txt /\nLABEL org.opencontainers.image.source=https://github.com/acme/widget\n",
+}  # fmt: skip
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A git repository (origin on github.com) with a FROM-scratch Dockerfile, committed."""
+    root = tmp_path / "widget"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello\n")
+    (root / "Dockerfile").write_bytes(DOCKERFILES["missing"])
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "remote", "add", "origin", "https://github.com/acme/widget.git")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "widget")
+    return root
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `docker` first on PATH that logs its argv (one argument a line) and runs the real one."""
+    real = shutil.which("docker")
+    if real is None:
+        pytest.skip("docker is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "docker-argv.log"
+    log.touch()
+    wrapper = bin_dir / "docker"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"{{ printf '%s\\n' \"$@\"; printf -- '----\\n'; }} >> '{log}'\n"
+        f"exec '{real}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(real).parent}:/usr/bin:/bin:/usr/sbin:/sbin")
+    return log
+
+
+def invocations(log: Path) -> list[list[str]]:
+    calls = log.read_text().split("----\n")
+    return [call.splitlines() for call in calls if call.strip()]
+
+
+def _name(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+
+
+def _run(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _client() -> RegistryClient:
+    return RegistryClient(Credentials(USER, PASSWORD))
+
+
+def _pushed_labels(registry: Registry, repository: str, tag: str = "latest") -> dict[str, str]:
+    image = _client().read_image(parse_image_ref(f"{registry.host}/{repository}:{tag}"))
+    assert len(image.images) == 1
+    return dict(image.images[0].labels)
+
+
+@pytest.mark.parametrize("variant", ["missing", "wrong", "right"])
+def test_default_passes_the_label_and_leaves_the_file(
+    variant: str,
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    recorder: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_bytes(DOCKERFILES[variant])
+    repository = f"acme/{_name(request)}"
+    tag = f"{registry.host}/{repository}:latest"
+    docker_login(registry, docker_env)  # existing credentials: no token given
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    code, out, err = _run(
+        ["build-push", str(project), "-f", str(dockerfile), "-t", tag], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert dockerfile.read_bytes() == DOCKERFILES[variant]  # untouched
+    expected = {
+        SOURCE: WIDGET,
+        REVISION: _git(project, "rev-parse", "HEAD"),
+        CREATED: EPOCH_RFC3339,
+    }
+    assert _pushed_labels(registry, repository).items() >= expected.items()
+    assert raw_labels(registry, repository, "latest").items() >= expected.items()
+    build_call = next(call for call in invocations(recorder) if call[0] == "build")
+    passed_source = f"{SOURCE}={WIDGET}" in build_call
+    assert passed_source is (variant != "right")
+    if variant != "right":
+        assert "passing the right value at build time" in err
+    assert re.fullmatch(rf"{re.escape(registry.host)}/{repository}@sha256:[0-9a-f]{{64}}\n", out)
+
+
+def test_fix_rewrites_the_file_then_builds(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_bytes(DOCKERFILES["wrong"])
+    repository = f"acme/{_name(request)}"
+    docker_login(registry, docker_env)
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--fix"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert dockerfile.read_bytes() == DOCKERFILES["right"]
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_strict_refuses_and_builds_nothing(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    recorder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/acme/strict", "--strict"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 1
+    assert "refusing to build (--strict)" in err
+    assert invocations(recorder) == []
+    assert (project / "Dockerfile").read_bytes() == DOCKERFILES["missing"]
+
+
+def test_token_from_environment_logs_in_without_argv_or_output(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    recorder: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repository = f"acme/{_name(request)}"
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    calls = invocations(recorder)
+    assert [call[0] for call in calls] == ["version", "login", "build", "push"]
+    assert calls[1] == ["login", "--username", USER, "--password-stdin", registry.host]
+    assert PASSWORD not in recorder.read_text()
+    assert PASSWORD not in out + err
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_token_on_stdin_with_username(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repository = f"acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}:1"]
+    argv += ["-t", f"{registry.host}/{repository}:2", "--username", USER, "--password-stdin"]
+    code, out, err = _run(argv, capsys, monkeypatch, stdin=PASSWORD + "\n")
+    assert code == 0, err
+    assert PASSWORD not in out + err
+    assert len(out.splitlines()) == 2  # both tags pushed and read back
+    assert _pushed_labels(registry, repository, "2")[SOURCE] == WIDGET
+
+
+def test_wrong_token_is_a_clear_error(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = "wrong-token-0123456789"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/acme/wrong-token"]
+    code, out, err = _run(argv + ["-u", USER, "--password-stdin"], capsys, monkeypatch, wrong)
+    assert code == 2
+    assert f"dlink: error: login to {registry.host} failed" in err
+    assert "Traceback" not in err
+    assert wrong not in out + err
+
+
+def test_no_credentials_at_all_fails_on_push(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/acme/anonymous"], capsys, monkeypatch
+    )
+    assert code == 2
+    assert f"push of {registry.host}/acme/anonymous failed" in err
+    assert "Traceback" not in err
+
+
+def test_labels_missing_after_push_fail(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine that drops --label (a stand-in for any builder that loses labels)."""
+    real = shutil.which("docker")
+    assert real is not None
+    bin_dir = tmp_path / "lying-bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = build ]; then skip=0\n'
+        '  for a; do shift\n'
+        '    if [ $skip = 1 ]; then skip=0; continue; fi\n'
+        '    if [ "$a" = --label ]; then skip=1; continue; fi\n'
+        '    set -- "$@" "$a"\n'
+        "  done\n"
+        "fi\n"
+        f"exec '{real}' \"$@\"\n"
+    )  # fmt: skip
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    docker_login(registry, docker_env)
+    repository = f"acme/{_name(request)}"
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 1
+    assert f"{SOURCE} is missing" in err
+    assert "the pushed image does not carry the expected labels" in err
+
+
+def test_foreign_ghcr_owner_is_refused_before_building(
+    project: Path,
+    recorder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, err = _run(
+        ["build-push", str(project), "-t", "ghcr.io/someone-else/widget:1"], capsys, monkeypatch
+    )
+    assert code == 2
+    assert "GitHub links a package to a repository only when both have the same owner" in err
+    assert invocations(recorder) == []
+
+
+def test_dry_run_prints_commands_and_runs_nothing(
+    project: Path,
+    recorder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_dry_run_secret_token")
+    monkeypatch.setenv("GITHUB_ACTOR", "Octo-Cat")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    code, out, err = _run(
+        ["build-push", str(project), "--dry-run", "--fix", "--build-arg", "X=1"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    sha = _git(project, "rev-parse", "HEAD")
+    dockerfile = project / "Dockerfile"
+    assert out.splitlines() == [
+        "printf '%s\\n' '***' | docker login --username Octo-Cat --password-stdin ghcr.io",
+        (
+            f"docker build --file {dockerfile} --tag ghcr.io/acme/widget:latest "
+            f"--label {REVISION}={sha} --label {CREATED}={EPOCH_RFC3339} --build-arg X=1 {project}"
+        ),
+        "docker push ghcr.io/acme/widget:latest",
+    ]
+    assert "would rewrite" in err
+    assert "ghp_dry_run_secret_token" not in out + err
+    assert invocations(recorder) == []
+    assert dockerfile.read_bytes() == DOCKERFILES["missing"]
+
+
+SETS_REVISION = b"FROM scratch\nARG REV\nLABEL org.opencontainers.image.revision=$REV\n"
+UNFIXABLE = b"FROM scratch\nARG SRC\nLABEL org.opencontainers.image.source=$SRC\n"
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options", "source_label", "revision_label", "note"),
+    [
+        pytest.param(DOCKERFILES["missing"], [], True, True, "passing the right value", id="missing"),
+        pytest.param(DOCKERFILES["missing"], ["--fix"], False, True, "would rewrite", id="missing-fix"),
+        pytest.param(DOCKERFILES["right"], ["--strict"], False, True, None, id="right-strict"),
+        pytest.param(UNFIXABLE, ["--fix"], True, True, "cannot be fixed automatically", id="unfixable-fix"),
+        pytest.param(
+            UNFIXABLE, ["--build-arg", f"SRC={WIDGET}"], False, True, None, id="right-through-build-arg"
+        ),
+        pytest.param(SETS_REVISION, [], True, False, "passing", id="dockerfile-sets-revision"),
+    ],
+)  # fmt: skip
+def test_dry_run_labels(
+    dockerfile: bytes,
+    options: list[str],
+    source_label: bool,
+    revision_label: bool,
+    note: str | None,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "Dockerfile").write_bytes(dockerfile)
+    _git(project, "commit", "-q", "--allow-empty", "-am", "variant")  # a clean tree: no note
+    argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/widget", "--dry-run"]
+    code, out, err = _run(argv + options, capsys, monkeypatch)
+    assert code == 0, err
+    build_line = out.splitlines()[0]
+    assert (f"--label {SOURCE}={WIDGET}" in build_line) is source_label
+    assert (f"--label {REVISION}=" in build_line) is revision_label
+    assert f"--label {CREATED}=" in build_line
+    if note is None:
+        assert err == ""
+    else:
+        assert note in err
+    assert (project / "Dockerfile").read_bytes() == dockerfile
+
+
+def _only_git_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "only-git"
+    bin_dir.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+@pytest.mark.parametrize(
+    ("setup", "options", "fragment"),
+    [
+        pytest.param(
+            lambda mp, _: mp.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+            [],
+            "dlink: error: cannot connect to the Docker daemon at unix:///nonexistent/docker.sock",
+            id="daemon-not-running",
+        ),
+        pytest.param(
+            _only_git_on_path,
+            ["--engine", "podman"],
+            "dlink: error: podman is not installed (not found on PATH)",
+            id="engine-missing",
+        ),
+        pytest.param(
+            _only_git_on_path,
+            [],
+            "dlink: error: no container engine found on PATH",
+            id="no-engine-at-all",
+        ),
+    ],
+)
+def test_engine_problems_are_one_line_errors(
+    setup: Callable[[pytest.MonkeyPatch, Path], None],
+    options: list[str],
+    fragment: str,
+    project: Path,
+    recorder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup(monkeypatch, tmp_path)
+    argv = ["build-push", str(project), "-t", "127.0.0.1:1/acme/widget", *options]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("dlink: error:")]
+    assert len(errors) == 1 and errors[0].startswith(fragment), err
+    assert "Traceback" not in err
+    assert invocations(recorder) == [] or invocations(recorder)[0][0] == "version"
+
+
+@pytest.mark.parametrize("engine", ["podman", "buildah"])
+def test_daemonless_engines(
+    engine: str,
+    project: Path,
+    registry: Registry,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """podman and buildah: optional engines, tested where installed (CI installs neither)."""
+    if shutil.which(engine) is None:
+        pytest.skip(
+            f"{engine} is not installed (optional; .ci/install-servers does not install it)"
+        )
+    storage = tmp_path / "containers-storage.conf"
+    storage.write_text(
+        f'[storage]\ndriver = "vfs"\nrunroot = "{tmp_path}/run"\ngraphroot = "{tmp_path}/graph"\n'
+    )
+    monkeypatch.setenv("CONTAINERS_STORAGE_CONF", str(storage))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    repository = f"acme/{_name(request)}"
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", engine],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert PASSWORD not in out + err
+    image = _client().read_image(parse_image_ref(f"{registry.host}/{repository}:latest"))
+    assert image.images[0].labels[SOURCE] == WIDGET
+    assert image.images[0].annotations[SOURCE] == WIDGET  # manifest annotation, as GHCR reads
+
+
+def test_dockerd_fixture_is_private(dockerd: Dockerd, docker_env: dict[str, str]) -> None:
+    info = subprocess.run(
+        ["docker", "info", "--format", "{{json .}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **docker_env},
+    )
+    document = json.loads(info.stdout)
+    assert document["DockerRootDir"].startswith(str(dockerd.root))
+    assert "127.0.0.0/8" in json.dumps(document["RegistryConfig"])
