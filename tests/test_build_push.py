@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import re
@@ -15,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from clirun import run_cli as _run
 from dlink import build
 from dlink.build import BuildSpec, Command, Engine
-from dlink.cli import main
 from dlink.errors import DlinkError
 from dlink.registry import Credentials, RegistryClient, parse_image_ref
 from servers import (
@@ -397,18 +396,6 @@ def invocations(log: Path) -> list[list[str]]:
 
 def _name(request: pytest.FixtureRequest) -> str:
     return re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
-
-
-def _run(
-    argv: list[str],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _client() -> RegistryClient:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dlink.cli import main
+from clirun import run_cli as _run
 from servers import (
     PASSWORD,
     USER,
@@ -26,18 +25,6 @@ SOURCE = "org.opencontainers.image.source"
 WIDGET = "https://github.com/acme/widget"
 OTHER = "https://github.com/other/thing"
 LOGIN = ["--username", USER, "--password-stdin"]
-
-
-def _run(
-    argv: list[str],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
