@@ -276,3 +276,18 @@ def test_git_worktree_checkout_gets_the_same_answer(
     git(repo, "commit", "-q", "-m", "x")
     git(repo, "worktree", "add", "-q", str(tmp_path / "wt"))
     assert run(capsys, "check", str(tmp_path / "wt" / "Dockerfile"))[0] == 0
+
+
+def test_bare_build_arg_comes_from_the_environment(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dockerfile = write(
+        repo / "Dockerfile",
+        f"FROM alpine\nARG SRC_URL=https://github.com/x/y\nLABEL {SRC}=$SRC_URL\n",
+    )
+    monkeypatch.setenv("SRC_URL", REPO)
+    assert run(capsys, "check", "--build-arg", "SRC_URL", str(dockerfile))[0] == 0
+    monkeypatch.delenv("SRC_URL")
+    # Unset in the environment: dropped, as docker does, so the default applies.
+    code, out, _ = run(capsys, "check", "--build-arg", "SRC_URL", str(dockerfile))
+    assert code == 1 and "DLK102" in out

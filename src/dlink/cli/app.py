@@ -6,6 +6,7 @@ command group lives in its own module here and registers itself on `app`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import typer
@@ -36,6 +37,21 @@ def _root(
     ] = None,
 ) -> None:
     """Keep the OCI source label (org.opencontainers.image.source) of your images right."""
+
+
+def parse_build_args(items: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """--build-arg values as the build sees them: NAME=VALUE, or a bare NAME taken from the
+    environment (and, like docker's CLI, dropped when the environment has no such variable)."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not name:
+            raise DlinkError(f"--build-arg {item!r}: no name", hint="write --build-arg NAME=VALUE")
+        if sep:
+            values[name] = value
+        elif name in environ:
+            values[name] = environ[name]
+    return values
 
 
 def fail(error: DlinkError) -> typer.Exit:

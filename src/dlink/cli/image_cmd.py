@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlink.cli.app import app, fail
+from dlink.cli.app import app, fail, parse_build_args
 from dlink.errors import DlinkError, ExitCode
 
 if TYPE_CHECKING:
@@ -140,20 +140,6 @@ def _shown(value: str | None) -> str:
 
 
 # -- build-push ----------------------------------------------------------------------------
-
-
-def _build_args(items: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
-    """--build-arg values as the build sees them; a bare NAME takes the environment's."""
-    values: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not name:
-            raise DlinkError(f"--build-arg {item!r}: no name", hint="write --build-arg NAME=VALUE")
-        if sep:
-            values[name] = value
-        elif name in environ:
-            values[name] = environ[name]
-    return values
 
 
 def _check_pushed(
@@ -308,7 +294,7 @@ def _build_push(
         path=str(dockerfile),
         repo_url=repository,
         target=target,
-        build_args=_build_args(args, environ),
+        build_args=parse_build_args(args, environ),
     )
     labels: dict[str, str] = {}
     fixed: bytes | None = None

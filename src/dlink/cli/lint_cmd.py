@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dlink.cli.app import app, fail
+from dlink.cli.app import app, fail, parse_build_args
 from dlink.errors import DlinkError, ExitCode
 from dlink.findings import Finding
 
@@ -75,16 +75,7 @@ def _options(
     config: Path | None,
     fail_on: str | None,
 ) -> _Options:
-    args: dict[str, str] = {}
-    for item in build_arg or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            # BuildKit takes a bare NAME from the environment.
-            if name not in os.environ:
-                raise DlinkError(f"--build-arg {name}: no value and no such environment variable",
-                                 "write --build-arg NAME=VALUE")
-            value = os.environ[name]
-        args[name] = value
+    args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
