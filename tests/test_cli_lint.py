@@ -291,3 +291,15 @@ def test_bare_build_arg_comes_from_the_environment(
     # Unset in the environment: dropped, as docker does, so the default applies.
     code, out, _ = run(capsys, "check", "--build-arg", "SRC_URL", str(dockerfile))
     assert code == 1 and "DLK102" in out
+
+
+def test_config_exclude_is_relative_to_the_config_file(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo / "svc" / ".dlink.toml", 'exclude = ["vendor/*"]\n')
+    write(repo / "svc" / "vendor" / "lib" / "Dockerfile", "FROM alpine\n")
+    write(repo / "svc" / "Dockerfile", GOOD)
+    monkeypatch.chdir(repo)
+    assert run(capsys, "check", ".")[0] == 0
+    # Named explicitly, an excluded file is still checked.
+    assert run(capsys, "check", "svc/vendor/lib/Dockerfile")[0] == 1

@@ -73,12 +73,13 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
         base = os.path.abspath(directory)
         for absolute in absolute_files:
             relative = PurePosixPath(Path(os.path.relpath(absolute, base)).as_posix())
-            if is_dockerfile_name(relative.name) and not _excluded(relative, exclude):
+            if is_dockerfile_name(relative.name) and not is_excluded(relative, exclude):
                 found.setdefault(absolute, directory / relative)
     return sorted(set(found.values()))
 
 
-def _excluded(relative: PurePosixPath, exclude: Sequence[str]) -> bool:
+def is_excluded(relative: PurePosixPath, exclude: Sequence[str]) -> bool:
+    """Whether an `exclude` glob matches the path or the name of it or of a directory above it."""
     if not exclude:
         return False
     # The file itself and every directory leading to it, each as a path and as a name.

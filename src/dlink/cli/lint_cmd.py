@@ -7,8 +7,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 import typer
@@ -93,15 +92,18 @@ def _display(path: Path) -> str:
 
 
 def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
+    """Config `exclude`: globs relative to the config file's directory (or to where we run)."""
+    from dlink.files import is_excluded
+
     if not patterns:
         return False
-    candidates = [path.name, str(path)]
+    candidates = [PurePosixPath(path.as_posix())]
     if base is not None:
         try:
-            candidates.append(str(path.resolve().relative_to(base.resolve())))
+            candidates.append(PurePosixPath(path.resolve().relative_to(base.resolve()).as_posix()))
         except ValueError:
             pass
-    return any(fnmatch(c, p) for c in candidates for p in patterns)
+    return any(is_excluded(candidate, patterns) for candidate in candidates)
 
 
 def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
