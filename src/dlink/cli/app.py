@@ -7,12 +7,17 @@ command group lives in its own module here and registers itself on `app`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dlink import __version__
 from dlink.errors import DlinkError, ExitCode
+
+if TYPE_CHECKING:
+    from dlink.config import Config
+    from dlink.repo import RepoIdentity, RepoResolver
 
 app = typer.Typer(
     name="dlink",
@@ -33,7 +38,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = None,
 ) -> None:
     """Keep the OCI source label (org.opencontainers.image.source) of your images right."""
@@ -52,6 +59,30 @@ def parse_build_args(items: Sequence[str], environ: Mapping[str, str]) -> dict[s
         elif name in environ:
             values[name] = environ[name]
     return values
+
+
+def repository_of(
+    path: Path,
+    *,
+    repo_url: str | None,
+    remote: str | None,
+    settings: Config | None = None,
+    resolver: RepoResolver | None = None,
+) -> RepoIdentity:
+    """The repository holding `path`, read with the settings of the config file over it.
+
+    Every command answers "which repository?" this one way, so they all agree.
+    """
+    from dlink.config import find_config
+    from dlink.repo import RepoResolver
+
+    settings = settings if settings is not None else find_config(path)
+    return (resolver or RepoResolver()).resolve(
+        path,
+        repo_url=repo_url,
+        remote=remote or settings.remote,
+        config_repo_url=settings.repo_url,
+    )
 
 
 def fail(error: DlinkError) -> typer.Exit:

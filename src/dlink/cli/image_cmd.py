@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlink.cli.app import app, fail, parse_build_args
+from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 
 if TYPE_CHECKING:
@@ -109,18 +109,6 @@ def _token(
                 return None
             return _Secret(value, name, user)
     return None
-
-
-def _resolve_repository(path: Path, repo_url: str | None, remote: str | None) -> str:
-    """The canonical URL of the repository holding `path`, as `dlink check` finds it."""
-    from dlink.config import find_config
-    from dlink.repo import RepoResolver
-
-    settings = find_config(path)
-    identity = RepoResolver().resolve(
-        path, repo_url=repo_url, remote=remote or settings.remote, config_repo_url=settings.repo_url
-    )
-    return identity.url
 
 
 def _same_repository(found: str | None, expected: str) -> bool:
@@ -277,7 +265,7 @@ def _build_push(
     if not context.is_dir():
         raise DlinkError(f"build context {context} is not a directory")
 
-    repository = _resolve_repository(dockerfile, repo_url, remote)
+    repository = repository_of(dockerfile, repo_url=repo_url, remote=remote).url
     wanted = tags or [build.default_image(repository)]
     refs = [build.parse_tag(tag) for tag in wanted]
     for ref in refs:
@@ -494,7 +482,7 @@ def _verify(
 
     environ = os.environ
     ref = parse_image_ref(image)
-    expected = _resolve_repository(path, repo_url, remote)
+    expected = repository_of(path, repo_url=repo_url, remote=remote).url
     secret = _token(password_stdin, username, VERIFY_TOKEN_VARIABLES, environ)
     credentials = None
     if secret is not None:

@@ -12,25 +12,45 @@ from typing import Annotated
 
 import typer
 
-from dlink.cli.app import app, fail, parse_build_args
+from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 from dlink.findings import Finding
 
 PathsArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Dockerfiles or directories to search (default: the current directory).", show_default=False),
+    typer.Argument(
+        help="Dockerfiles or directories to search (default: the current directory).",
+        show_default=False,
+    ),
 ]
-RepoUrlOpt = Annotated[str | None, typer.Option("--repo-url", help="The repository URL to expect (skips git).")]
-RemoteOpt = Annotated[str | None, typer.Option("--remote", help="The git remote to read the URL from.")]
-TargetOpt = Annotated[str | None, typer.Option("--target", help="The stage that becomes the image (default: the last).")]
+RepoUrlOpt = Annotated[
+    str | None, typer.Option("--repo-url", help="The repository URL to expect (skips git).")
+]
+RemoteOpt = Annotated[
+    str | None, typer.Option("--remote", help="The git remote to read the URL from.")
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", help="The stage that becomes the image (default: the last)."),
+]
 BuildArgOpt = Annotated[
-    list[str] | None, typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable.")
+    list[str] | None,
+    typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable."),
 ]
-SelectOpt = Annotated[list[str] | None, typer.Option("--select", help="Only these rule codes or prefixes; repeatable.")]
-IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rule codes or prefixes; repeatable.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Use this config file instead of discovery.")]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option("--select", help="Only these rule codes or prefixes; repeatable."),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", help="Skip these rule codes or prefixes; repeatable."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Use this config file instead of discovery.")
+]
 FailOnOpt = Annotated[
-    str | None, typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never.")
+    str | None,
+    typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never."),
 ]
 
 _CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'`]+@")
@@ -81,7 +101,9 @@ def _options(
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
     codes = tuple(c.upper() for c in (select or []))
     ignored = tuple(c.upper() for c in (ignore or []))
-    return _Options(paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on)
+    return _Options(
+        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
+    )
 
 
 def _display(path: Path) -> str:
@@ -124,11 +146,12 @@ def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
         shown = _display(path)
         try:
             data = read_dockerfile(path)
-            identity = resolver.resolve(
+            identity = repository_of(
                 path,
                 repo_url=options.repo_url,
-                remote=options.remote or settings.remote,
-                config_repo_url=settings.repo_url,
+                remote=options.remote,
+                settings=settings,
+                resolver=resolver,
             )
         except DlinkError as error:
             fail(DlinkError(f"{shown}: {error.message}", error.hint))
@@ -152,7 +175,9 @@ def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
                     fail(error)
                     run.errors += 1
                     continue
-                typer.echo(f"fixed {shown} ({result.fixed} edit{'s' * (result.fixed != 1)})", err=True)
+                typer.echo(
+                    f"fixed {shown} ({result.fixed} edit{'s' * (result.fixed != 1)})", err=True
+                )
         run.findings += findings
         run.errors += sum(1 for f in findings if f.code == "DLK000")
         run.failing += len(select_findings(findings, fail_on))
@@ -162,7 +187,9 @@ def _print_diff(shown: str, before: bytes, after: bytes) -> None:
     old = before.decode("utf-8-sig").splitlines(keepends=True)
     new = after.decode("utf-8-sig").splitlines(keepends=True)
     for line in difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"):
-        sys.stdout.write(redact(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"))
+        sys.stdout.write(
+            redact(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        )
 
 
 def _format(requested: str | None) -> str:
@@ -198,7 +225,9 @@ def check(
     paths: PathsArg = None,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help="text, json, sarif, github or gitlab (github under GitHub Actions)."),
+        typer.Option(
+            "--format", help="text, json, sarif, github or gitlab (github under GitHub Actions)."
+        ),
     ] = None,
     repo_url: RepoUrlOpt = None,
     remote: RemoteOpt = None,
@@ -215,7 +244,9 @@ def check(
     """
     try:
         fmt = _format(output_format)
-        options = _options(paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on)
+        options = _options(
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+        )
         run = _Run()
         _each_file(options, run, fixing=False, diff=False)
     except DlinkError as error:
@@ -227,7 +258,9 @@ def check(
 @app.command("fix")
 def fix_command(
     paths: PathsArg = None,
-    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff; write nothing.")] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff; write nothing.")
+    ] = False,
     repo_url: RepoUrlOpt = None,
     remote: RemoteOpt = None,
     target: TargetOpt = None,
@@ -242,7 +275,9 @@ def fix_command(
     Example: dlink fix Dockerfile   (or: dlink fix --diff . to preview)
     """
     try:
-        options = _options(paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on)
+        options = _options(
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+        )
         run = _Run()
         _each_file(options, run, fixing=True, diff=diff)
     except DlinkError as error:
@@ -258,7 +293,9 @@ def fix_command(
 
 @app.command("rules")
 def rules(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table (as in the README).")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table (as in the README).")
+    ] = False,
 ) -> None:
     """List every rule: code, name, severity, whether `dlink fix` repairs it.
 
@@ -272,7 +309,9 @@ def rules(
     for rule in ALL_RULES:
         info = rule.info
         fixable = "fix" if info.fixable else "-"
-        typer.echo(f"{info.code}  {info.name:28} {info.severity.value:8} {fixable:4} {info.summary}")
+        typer.echo(
+            f"{info.code}  {info.name:28} {info.severity.value:8} {fixable:4} {info.summary}"
+        )
 
 
 @app.command("explain")

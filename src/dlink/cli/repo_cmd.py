@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from dlink.cli.app import app, fail
-from dlink.config import find_config
+from dlink.cli.app import app, fail, repository_of
 from dlink.errors import DlinkError
-from dlink.repo import RepoResolver
 
 
 @app.command("repo")
@@ -65,14 +63,7 @@ def repo_command(
       dlink repo --json --remote upstream
     """
     try:
-        # The same settings `dlink check` would use for a file here, so both agree.
-        settings = find_config(path)
-        identity = RepoResolver().resolve(
-            path,
-            repo_url=repo_url,
-            remote=remote or settings.remote,
-            config_repo_url=settings.repo_url,
-        )
+        identity = repository_of(path, repo_url=repo_url, remote=remote)
     except DlinkError as error:
         raise fail(error) from None
     if as_json:
