@@ -16,8 +16,8 @@ Good:
 from __future__ import annotations
 
 from dlink.findings import Finding, RuleInfo, Severity
-from dlink.rules.base import Subject, finding_at, has_variables
-from dlink.rules.source_value import replace_source, source_repository
+from dlink.rules.base import Subject, has_variables
+from dlink.rules.source_value import source_repository, value_finding
 
 RULE = RuleInfo(
     code="DLK102",
@@ -40,8 +40,6 @@ def check(subject: Subject) -> list[Finding]:
         return []
     shown = redact_url(setting.value) if setting.value else "an empty value"
     message = f"source label is {shown!r}, but this file belongs to {subject.context.repo_url}"
-    token = setting.token.value
-    if has_variables(token.text):
+    if has_variables(setting.token.value.text):
         message += " (the value comes from a variable: change its default or the build argument)"
-        return [finding_at(RULE, subject, token.start, token.end, message)]
-    return [finding_at(RULE, subject, token.start, token.end, message, (replace_source(subject, setting),))]
+    return [value_finding(RULE, subject, setting, message)]

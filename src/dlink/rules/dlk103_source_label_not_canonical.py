@@ -14,8 +14,8 @@ Good:
 from __future__ import annotations
 
 from dlink.findings import Finding, RuleInfo, Severity
-from dlink.rules.base import Subject, finding_at, has_variables
-from dlink.rules.source_value import replace_source, source_repository
+from dlink.rules.base import Subject
+from dlink.rules.source_value import source_repository, value_finding
 
 RULE = RuleInfo(
     code="DLK103",
@@ -44,7 +44,4 @@ def check(subject: Subject) -> list[Finding]:
     message = f"source label {redact_url(value)!r} is not the canonical form {found}"
     if value.endswith(".git"):
         message += " (a .git suffix stops GitHub from linking the package)"
-    token = setting.token.value
-    if has_variables(token.text):
-        return [finding_at(RULE, subject, token.start, token.end, message)]
-    return [finding_at(RULE, subject, token.start, token.end, message, (replace_source(subject, setting),))]
+    return [value_finding(RULE, subject, setting, message)]

@@ -14,8 +14,8 @@ Good:
 from __future__ import annotations
 
 from dlink.findings import Finding, RuleInfo, Severity
-from dlink.rules.base import Subject, finding_at, has_variables
-from dlink.rules.source_value import replace_source
+from dlink.rules.base import Subject
+from dlink.rules.source_value import value_finding
 
 RULE = RuleInfo(
     code="DLK104",
@@ -36,8 +36,6 @@ def check(subject: Subject) -> list[Finding]:
     for setting in subject.image_labels():
         if setting.key != "org.opencontainers.image.source" or not url_has_credentials(setting.value):
             continue
-        token = setting.token.value
         message = f"source label contains credentials: {redact_url(setting.value)!r}"
-        edits = () if has_variables(token.text) else (replace_source(subject, setting),)
-        findings.append(finding_at(RULE, subject, token.start, token.end, message, edits))
+        findings.append(value_finding(RULE, subject, setting, message))
     return findings

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dlink.errors import DlinkError
-from dlink.findings import Edit
+from dlink.findings import Edit, Finding, RuleInfo
 from dlink.model import LabelSetting
-from dlink.rules.base import Subject, quote_value
+from dlink.rules.base import Subject, finding_at, has_variables, quote_value
 
 
 def source_repository(value: str) -> str | None:
@@ -23,3 +23,14 @@ def replace_source(subject: Subject, setting: LabelSetting) -> Edit:
     token = setting.token.value
     value = quote_value(subject.context.repo_url, token.text, subject.dockerfile.escape)
     return Edit(token.start, token.end, value)
+
+
+def value_finding(rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str) -> Finding:
+    """A finding on the label's value token; fixable only when the value is written in the file.
+
+    A value that comes from a variable is the user's parametrisation: it is reported,
+    never replaced by a literal.
+    """
+    token = setting.token.value
+    edits = () if has_variables(token.text) else (replace_source(subject, setting),)
+    return finding_at(rule, subject, token.start, token.end, message, edits)
