@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dlink.edits import apply_edits
 from dlink.findings import Finding
-from dlink.model import ModelError, build
+from dlink.model import Model, ModelError, build
 from dlink.rules import ALL_RULES, SOURCE_KEY, UNREADABLE, Context, Subject
 from dlink.syntax import Dockerfile, ParseError, parse
 from dlink.syntax.text import encode
@@ -34,6 +34,7 @@ class Analysis:
     findings: list[Finding]
     dockerfile: Dockerfile | None  # None when the file could not be read
     skipped: bool = False  # `# dlink: skip-file`
+    model: Model | None = None  # built unless the file is unreadable or skipped
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def analyse(data: bytes, context: Context, selection: Selection = Selection()) -
             continue
         findings += [f for f in rule.check(subject) if not _suppressed(f, dockerfile)]
     findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return Analysis(findings, dockerfile)
+    return Analysis(findings, dockerfile, model=model)
 
 
 def fix(data: bytes, context: Context, selection: Selection = Selection()) -> FixResult:
@@ -141,7 +142,7 @@ def source_label_plan(
 
         raise DlinkError(f"{path}: {reason}")
     current = None
-    model = build(analysis.dockerfile, context.build_args)
+    model = analysis.model or build(analysis.dockerfile, context.build_args)  # skip-file: not built
     settings = [s for s in model.image_labels(target) if s.key == SOURCE_KEY]
     if settings:
         current = settings[-1].value
