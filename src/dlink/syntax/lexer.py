@@ -275,16 +275,21 @@ class ShellLex:
             return self._replace(name)
         raise LexError(f"unsupported modifier ({chs}) in substitution")
 
+    def _until(self, stop: str, raw_escapes: bool, missing: str) -> str:
+        """The text up to `stop`; running out of input is BuildKit's `missing` error."""
+        try:
+            text, _ = self._process_stop_on(stop, raw_escapes)
+        except LexError:
+            if self._peek() == _EOF:
+                raise LexError(missing) from None
+            raise
+        return text
+
     def _modifier(self, name: str, ch: str, chs: str, null_is_unset: bool) -> str:
         raw = ch in ("#", "%") and ch != _EOF
         if null_is_unset and raw:
             raise LexError(f"unsupported modifier ({chs}) in substitution")
-        try:
-            word, _ = self._process_stop_on("}", raw)
-        except LexError:
-            if self._peek() == _EOF:
-                raise LexError("syntax error: missing '}'") from None
-            raise
+        word = self._until("}", raw, "syntax error: missing '}'")
         value, found = self._get_env(name)
         if self.skip_unset_env and not found:
             return "${" + name + chs + word + "}"
@@ -311,18 +316,8 @@ class ShellLex:
         replace_all = self._peek() == "/"
         if replace_all:
             self._next()
-        try:
-            pattern, _ = self._process_stop_on("/", True)
-        except LexError:
-            if self._peek() == _EOF:
-                raise LexError("syntax error: missing '/' in ${}") from None
-            raise
-        try:
-            replacement, _ = self._process_stop_on("}", True)
-        except LexError:
-            if self._peek() == _EOF:
-                raise LexError("syntax error: missing '}'") from None
-            raise
+        pattern = self._until("/", True, "syntax error: missing '/' in ${}")
+        replacement = self._until("}", True, "syntax error: missing '}'")
         value, found = self._get_env(name)
         if self.skip_unset_env and not found:
             return "${" + name + "/" + pattern + "/" + replacement + "}"
