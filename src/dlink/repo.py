@@ -26,6 +26,8 @@ from dlink.errors import DlinkError
 if TYPE_CHECKING:
     import git
 
+    from dlink.config import Config
+
 __all__ = [
     "ConfigEntry",
     "HeadFacts",
@@ -40,6 +42,7 @@ __all__ = [
     "parse_config_listing",
     "redact_url",
     "remote_urls",
+    "resolve_repository",
     "same_repository",
     "url_has_credentials",
     "url_rewrites",
@@ -692,3 +695,26 @@ def head_facts(path: Path) -> HeadFacts:
         if described.returncode == 0:
             tag = described.stdout.decode("utf-8", errors="replace").strip() or None
     return HeadFacts(commit=commit, dirty=bool(status.stdout.strip()), tag=tag)
+
+
+def resolve_repository(
+    path: Path,
+    *,
+    repo_url: str | None,
+    remote: str | None,
+    settings: Config | None = None,
+    resolver: RepoResolver | None = None,
+) -> RepoIdentity:
+    """The repository holding `path`, read with the settings of the config file over it.
+
+    Every command answers "which repository?" this one way, so they all agree.
+    """
+    from dlink.config import find_config
+
+    settings = settings if settings is not None else find_config(path)
+    return (resolver or RepoResolver()).resolve(
+        path,
+        repo_url=repo_url,
+        remote=remote or settings.remote,
+        config_repo_url=settings.repo_url,
+    )

@@ -69,19 +69,11 @@ def repository_of(
     settings: Config | None = None,
     resolver: RepoResolver | None = None,
 ) -> RepoIdentity:
-    """The repository holding `path`, read with the settings of the config file over it.
+    """The repository holding `path` (see `dlink.repo.resolve_repository`)."""
+    from dlink.repo import resolve_repository
 
-    Every command answers "which repository?" this one way, so they all agree.
-    """
-    from dlink.config import find_config
-    from dlink.repo import RepoResolver
-
-    settings = settings if settings is not None else find_config(path)
-    return (resolver or RepoResolver()).resolve(
-        path,
-        repo_url=repo_url,
-        remote=remote or settings.remote,
-        config_repo_url=settings.repo_url,
+    return resolve_repository(
+        path, repo_url=repo_url, remote=remote, settings=settings, resolver=resolver
     )
 
 

@@ -6,15 +6,14 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dlink.cli.app import app, fail, parse_build_args, repository_of
+from dlink.cli.app import app, fail, parse_build_args
 from dlink.errors import DlinkError, ExitCode
-from dlink.findings import Finding
+from dlink.lint import LintOptions, LintRun, run_lint
 
 PathsArg = Annotated[
     list[Path] | None,
@@ -61,28 +60,6 @@ def redact(text: str) -> str:
     return _CREDENTIALS.sub(r"\1***@", text)
 
 
-@dataclass
-class _Options:
-    paths: list[Path]
-    repo_url: str | None
-    remote: str | None
-    target: str | None
-    build_args: dict[str, str]
-    select: tuple[str, ...]
-    ignore: tuple[str, ...]
-    config: Path | None
-    fail_on: str | None
-
-
-@dataclass
-class _Run:
-    """What one check/fix run found: findings to report, and whether anything broke."""
-
-    findings: list[Finding] = field(default_factory=list)
-    errors: int = 0
-    failing: int = 0
-
-
 def _options(
     paths: list[Path] | None,
     repo_url: str | None,
@@ -93,7 +70,7 @@ def _options(
     ignore: list[str] | None,
     config: Path | None,
     fail_on: str | None,
-) -> _Options:
+) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
 
@@ -101,86 +78,22 @@ def _options(
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
     codes = tuple(c.upper() for c in (select or []))
     ignored = tuple(c.upper() for c in (ignore or []))
-    return _Options(
+    return LintOptions(
         paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
     )
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
-    """Config `exclude`: globs relative to the config file's directory (or to where we run)."""
-    from dlink.files import is_excluded
-
-    if not patterns:
-        return False
-    candidates = [PurePosixPath(path.as_posix())]
-    if base is not None:
-        try:
-            candidates.append(PurePosixPath(path.resolve().relative_to(base.resolve()).as_posix()))
-        except ValueError:
-            pass
-    return any(is_excluded(candidate, patterns) for candidate in candidates)
-
-
-def _each_file(options: _Options, run: _Run, fixing: bool, diff: bool) -> None:
-    from dlink import config as config_module
-    from dlink.engine import Selection, analyse, fix, select_findings
-    from dlink.files import discover, read_dockerfile, write_atomic
-    from dlink.repo import RepoResolver
-    from dlink.rules import Context
-
-    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
-    explicit = config_module.load_config(options.config) if options.config else None
-    resolver = RepoResolver()
-    for path in discover(options.paths):
-        settings = explicit or config_module.find_config(path)
-        base = settings.path.parent if settings.path else None
-        if _excluded(path, settings.exclude, base) and path not in options.paths:
-            continue
-        shown = _display(path)
-        try:
-            data = read_dockerfile(path)
-            identity = repository_of(
-                path,
-                repo_url=options.repo_url,
-                remote=options.remote,
-                settings=settings,
-                resolver=resolver,
-            )
-        except DlinkError as error:
-            fail(DlinkError(f"{shown}: {error.message}", error.hint))
-            run.errors += 1
-            continue
-        context = Context(shown, identity.url, options.target, options.build_args)
-        selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
-        fail_on = options.fail_on or settings.fail_on or "warning"
-        if not fixing:
-            findings = analyse(data, context, selection).findings
-        else:
-            result = fix(data, context, selection)
-            findings = result.remaining
-            if result.changed and diff:
-                _print_diff(shown, data, result.data)
-                run.failing += 1
-            elif result.changed:
-                try:
-                    write_atomic(path, result.data)
-                except DlinkError as error:
-                    fail(error)
-                    run.errors += 1
-                    continue
-                typer.echo(
-                    f"fixed {shown} ({result.fixed} edit{'s' * (result.fixed != 1)})", err=True
-                )
-        run.findings += findings
-        run.errors += sum(1 for f in findings if f.code == "DLK000")
-        run.failing += len(select_findings(findings, fail_on))
+def _print_outcomes(run: LintRun, diff: bool) -> None:
+    """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
+    for outcome in run.outcomes:
+        if outcome.before is not None and outcome.after is not None:
+            if diff:
+                _print_diff(outcome.shown, outcome.before, outcome.after)
+            elif outcome.written:
+                count = outcome.edits
+                typer.echo(f"fixed {outcome.shown} ({count} edit{'s' * (count != 1)})", err=True)
+        if outcome.error is not None:
+            fail(outcome.error)
 
 
 def _print_diff(shown: str, before: bytes, after: bytes) -> None:
@@ -202,7 +115,7 @@ def _format(requested: str | None) -> str:
     return requested
 
 
-def _report(run: _Run, fmt: str) -> None:
+def _report(run: LintRun, fmt: str) -> None:
     from dlink.report import render
     from dlink.rules import ALL_RULES
 
@@ -214,7 +127,7 @@ def _report(run: _Run, fmt: str) -> None:
         sys.stdout.write(redact(out if out.endswith("\n") else out + "\n"))
 
 
-def _exit(run: _Run) -> typer.Exit:
+def _exit(run: LintRun) -> typer.Exit:
     if run.errors:
         return typer.Exit(ExitCode.ERROR)
     return typer.Exit(ExitCode.FINDINGS if run.failing else ExitCode.OK)
@@ -247,10 +160,10 @@ def check(
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
         )
-        run = _Run()
-        _each_file(options, run, fixing=False, diff=False)
+        run = run_lint(options, fixing=False)
     except DlinkError as error:
         raise fail(error) from None
+    _print_outcomes(run, diff=False)
     _report(run, fmt)
     raise _exit(run)
 
@@ -278,10 +191,10 @@ def fix_command(
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
         )
-        run = _Run()
-        _each_file(options, run, fixing=True, diff=diff)
+        run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:
         raise fail(error) from None
+    _print_outcomes(run, diff=diff)
     if run.findings:
         from dlink.report import render
         from dlink.rules import ALL_RULES
