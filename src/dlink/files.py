@@ -10,7 +10,7 @@ import re
 import stat
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
@@ -193,41 +193,142 @@ def _walk(base: str) -> Iterator[str]:
                 yield path
 
 
-def read_dockerfile(path: Path) -> bytes:
-    """The file's raw bytes; decoding (BOM, UTF-8) is the parser's business."""
+# Generated Dockerfiles are big but never this big; a file above the limit is refused
+# (DLK000) instead of being processed slowly. Override with DLINK_MAX_FILE_SIZE (bytes,
+# or with a K/M/G suffix, powers of 1024).
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+MAX_FILE_SIZE_VARIABLE = "DLINK_MAX_FILE_SIZE"
+_SIZE = re.compile(r"\s*([0-9]{1,15})\s*([KMG]i?B?|B)?\s*", re.IGNORECASE)
+_READ_CHUNK = 1024 * 1024
+# Our temporary files: `.NAME.PID.RANDOM.dlink-tmp`, so a later run can tell a leftover
+# of a process that died (kill -9, power loss) from one another run is writing now.
+_TEMPORARY_SUFFIX = ".dlink-tmp"
+
+
+class FileTooLarge(DlinkError):
+    """The file is larger than the size limit; reported as DLK000, not as a failed run."""
+
+
+def max_file_size(environ: Mapping[str, str] | None = None) -> int:
+    """The size limit in bytes: DLINK_MAX_FILE_SIZE when set, else 10 MiB."""
+    raw = (os.environ if environ is None else environ).get(MAX_FILE_SIZE_VARIABLE)
+    if raw is None or not raw.strip():
+        return DEFAULT_MAX_FILE_SIZE
+    match = _SIZE.fullmatch(raw)
+    if match is None:
+        raise DlinkError(
+            f"{MAX_FILE_SIZE_VARIABLE}={raw[:40]!r} is not a size",
+            hint="write a number of bytes, optionally with K, M or G (e.g. 20M)",
+        )
+    unit = (match.group(2) or "B")[:1].upper()
+    return int(match.group(1)) * {"B": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit]
+
+
+def read_dockerfile(path: Path, limit: int | None = None) -> bytes:
+    """The file's raw bytes; decoding (BOM, UTF-8) is the parser's business.
+
+    Only regular files are read: a FIFO would block forever and a device such as
+    /dev/zero never ends, so anything else (followed through symlinks) is refused.
+    The size limit (`max_file_size()` unless given) is enforced while reading, not only
+    from the size `stat` reports, so a file that grows while it is read cannot exhaust
+    memory. FileTooLarge is raised above it; every other failure is a DlinkError.
+    """
+    limit = max_file_size() if limit is None else limit
     try:
-        return path.read_bytes()
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        # It changes nothing for a regular file, the only kind read past fstat.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        descriptor = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except OSError as error:
         raise DlinkError(f"cannot read {path}: {_reason(error)}") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise DlinkError(f"cannot read {path}: {_not_regular(mode)}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(descriptor, min(_READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise FileTooLarge(
+                    f"file larger than {_size(limit)}, not read",
+                    hint=f"set {MAX_FILE_SIZE_VARIABLE} (e.g. {MAX_FILE_SIZE_VARIABLE}=50M) "
+                    "to check larger files",
+                )
+        return b"".join(chunks)
+    except OSError as error:
+        raise DlinkError(f"cannot read {path}: {_reason(error)}") from None
+    finally:
+        os.close(descriptor)
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def _not_regular(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a directory"  # as the operating system words it
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    return f"is {kind}, not a regular file"
+
+
+def _size(count: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return f"{count} bytes"
+
+
+def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool:
     """Replace the contents of the existing file `path` with `data`; False when already equal.
 
     Equal bytes mean no write at all: mtime, inode and directory stay as they were.
     Otherwise a temporary file in the target's directory is written, synced, given the
     original's mode (and owner, where permitted) and renamed over the target, so a reader
     sees either the old or the new file, never half of one. A symlink is followed: its
-    target changes, the link stays. Hard links to the file are not kept (the path gets a
-    new inode), and a file that is not writable by us is refused even though its
-    directory would allow the rename, because a read-only file is the user saying "no".
+    target changes, the link stays; but a link inside a git repository that leads out of
+    it is refused (a fix of this repository must not rewrite another one's file unseen).
+    Hard links to the file are not kept (the path gets a new inode), and a file that is
+    not writable by us is refused even though its directory would allow the rename,
+    because a read-only file is the user saying "no".
+
+    `expected` is the content the new data was computed from. When the file no longer
+    holds it (someone saved it while dlink was working) the write is refused rather than
+    overwrite their change; when it already holds `data` (another dlink run was faster)
+    nothing is written and the result is False. The check is repeated just before the
+    rename, under an advisory lock that concurrent dlink runs respect.
+
     On failure the original is untouched, no temporary file is left, and DlinkError says
-    `cannot write PATH: reason`.
+    `cannot write PATH: reason`. Leftovers of dlink runs that died mid-write beside the
+    target are removed on the way.
     """
     target = Path(os.path.realpath(path))
+    _refuse_link_out_of_repository(path, target)
     try:
         original = target.stat()
-        if target.read_bytes() == data:
-            return False
+        current = target.read_bytes()
     except OSError as error:
         raise DlinkError(f"cannot write {path}: {_reason(error)}") from None
+    if current == data:
+        return False
+    if expected is not None and current != expected:
+        raise _changed(path)
     if not os.access(target, os.W_OK):
         raise DlinkError(f"cannot write {path}: permission denied")
+    remove_leftovers(target)
 
     temporary: str | None = None
     try:
         descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".dlink-tmp", dir=target.parent
+            prefix=f".{target.name}.{os.getpid()}.", suffix=_TEMPORARY_SUFFIX, dir=target.parent
         )
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
@@ -239,7 +340,13 @@ def write_atomic(path: Path, data: bytes) -> bool:
             # chown clears setuid/setgid; putting them back needs to own the file or
             # CAP_FOWNER, so it is best effort like the chown itself.
             _try(os.chmod, temporary, mode)
-        os.replace(temporary, target)
+        with _locked(target):
+            now = target.read_bytes()
+            if now == data:
+                return False
+            if now != (current if expected is None else expected):
+                raise _changed(path)
+            os.replace(temporary, target)
         temporary = None
     except OSError as error:
         raise DlinkError(f"cannot write {path}: {_reason(error)}") from None
@@ -248,6 +355,101 @@ def write_atomic(path: Path, data: bytes) -> bool:
             _remove_quietly(temporary)
     _fsync_directory(target.parent)
     return True
+
+
+def _changed(path: Path) -> DlinkError:
+    return DlinkError(
+        f"cannot write {path}: it changed on disk while dlink was fixing it; left as it is",
+        hint="run dlink fix again",
+    )
+
+
+def _refuse_link_out_of_repository(path: Path, target: Path) -> None:
+    absolute = os.path.abspath(path)
+    if str(target) == absolute:
+        return
+    root = _repository_root(os.path.dirname(absolute))
+    if root is None:
+        return
+    real_root = os.path.realpath(root)
+    if not _is_below(str(target), real_root):
+        raise DlinkError(
+            f"cannot write {path}: it is a symbolic link to {target}, outside the repository "
+            f"{root}; not rewritten through the link",
+            hint="fix the file it points to in its own repository",
+        )
+
+
+class _locked:
+    """An advisory lock on the target while it is compared and replaced (POSIX only).
+
+    Two dlink runs on one tree take turns here; editors do not lock, which is why the
+    content is compared again inside. Where locking is unavailable this does nothing.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self._target = target
+        self._descriptor: int | None = None
+
+    def __enter__(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            return
+        try:
+            self._descriptor = os.open(self._target, os.O_RDONLY)
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        except OSError:
+            self._close()
+
+    def __exit__(self, *_: object) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
+def remove_leftovers(target: Path) -> int:
+    """Remove temporary files that dead dlink runs left beside `target`; how many went.
+
+    A leftover names the process that made it; it is removed only when that process no
+    longer exists (or is us: a finished write of ours never leaves one), so a concurrent
+    run's file being written is never touched. Best effort: failures are ignored.
+    """
+    prefix = f".{target.name}."
+    removed = 0
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return 0
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(_TEMPORARY_SUFFIX)):
+            continue
+        pid_text = name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or not _process_gone(int(pid_text)):
+            continue
+        try:
+            os.unlink(target.parent / name)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _process_gone(pid: int) -> bool:
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would send CTRL_C_EVENT there, not probe
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):
+        return False  # alive but not ours (EPERM), or not a pid we can ask about
+    return False
 
 
 def _try_chown(temporary: str, original: os.stat_result) -> bool:

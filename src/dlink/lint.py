@@ -6,6 +6,7 @@ write made) is returned to the CLI, which decides what goes where.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -89,12 +90,19 @@ def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
     return any(is_excluded(candidate, patterns) for candidate in candidates)
 
 
+def _too_large(shown: str, error: DlinkError) -> Finding:
+    from dlink.rules.dlk000_unreadable import RULE
+
+    message = f"{error.message} ({error.hint})" if error.hint else error.message
+    return Finding(shown, 1, 1, 1, 1, RULE.code, RULE.name, RULE.severity, message, False)
+
+
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.engine import Selection, analyse, fix, select_findings
-    from dlink.files import discover, read_dockerfile, write_atomic
+    from dlink.files import FileTooLarge, discover, read_dockerfile, remove_leftovers, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
     from dlink.rules import Context
 
@@ -109,6 +117,8 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             continue
         outcome = FileOutcome(display_path(path))
         run.outcomes.append(outcome)
+        if fixing and not diff:
+            remove_leftovers(Path(os.path.realpath(path)))  # of a run killed mid-write
         try:
             data = read_dockerfile(path)
             identity = resolve_repository(
@@ -118,6 +128,11 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 settings=settings,
                 resolver=resolver,
             )
+        except FileTooLarge as error:
+            # Refused by size, like BuildKit refuses a too-long line: a DLK000 finding.
+            outcome.findings = [_too_large(outcome.shown, error)]
+            outcome.failing = 1
+            continue
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
@@ -135,8 +150,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                     outcome.failing += 1
                 else:
                     try:
-                        write_atomic(path, result.data)
-                        outcome.written = True
+                        outcome.written = write_atomic(path, result.data, expected=data)
                     except DlinkError as error:
                         outcome.error = error
                         continue

@@ -86,7 +86,12 @@ def fail(error: DlinkError) -> typer.Exit:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: every way out is an exit code, never a traceback for user errors."""
+    """Console-script entry point: every way out is an exit code, never a traceback.
+
+    User errors are one line and exit 2. Anything else is a bug in dlink: it still ends
+    with exit 2 (never 1, which a CI gate would read as "findings") and one line asking
+    for a report; DLINK_DEBUG=1 shows the traceback for that report.
+    """
     try:
         # Standalone mode lets click report usage errors itself (exit 2, one message).
         app(args=argv, prog_name="dlink", standalone_mode=True)
@@ -100,4 +105,41 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("dlink: interrupted", err=True)
         return 130
+    except RecursionError:
+        typer.echo(
+            "dlink: error: input nested too deeply to process; this is a bug in dlink, "
+            "please report it with the file that caused it",
+            err=True,
+        )
+        return int(ExitCode.ERROR)
+    except MemoryError:
+        typer.echo("dlink: error: out of memory", err=True)
+        return int(ExitCode.ERROR)
+    except Exception as error:  # noqa: BLE001 - the last resort: a bug must not look like findings
+        return _internal_error(error)
     return int(ExitCode.OK)
+
+
+def _internal_error(error: BaseException) -> int:
+    import os
+
+    if os.environ.get("DLINK_DEBUG"):
+        import traceback
+
+        traceback.print_exception(type(error), error, error.__traceback__)
+    # The message may quote input (a URL with credentials); print only the type and
+    # where it was raised, which is what a bug report needs first.
+    where = ""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is not None:
+        code = frame.tb_frame.f_code
+        where = f" in {os.path.basename(code.co_filename)}:{frame.tb_lineno} ({code.co_name})"
+    typer.echo(
+        f"dlink: internal error: {type(error).__name__}{where}; this is a bug in dlink "
+        f"{__version__}, please report it with the command you ran (DLINK_DEBUG=1 shows "
+        "the traceback)",
+        err=True,
+    )
+    return int(ExitCode.ERROR)
