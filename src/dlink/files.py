@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
@@ -130,6 +131,7 @@ def _repository_root(absolute: str) -> str | None:
 # ones come bare. Mode 160000 is a gitlink: a submodule whose files git does not list.
 _STAGED_ENTRY = re.compile(rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.DOTALL)
 _GITLINK_MODE = b"160000"
+_GIT_UNREADABLE = re.compile(rb"could not open directory '(.*?)/?': Permission denied")
 
 
 def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
@@ -155,6 +157,11 @@ def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
         return None
     if completed.returncode != 0:
         return None
+    unreadable = _GIT_UNREADABLE.search(completed.stderr)
+    if unreadable:
+        # git warns and goes on; a Dockerfile in there would go unchecked unseen.
+        directory = os.path.join(root, os.fsdecode(unreadable.group(1)))
+        raise DlinkError(f"cannot read directory {directory}: permission denied")
     files: set[str] = set()
     repositories: set[str] = set()
     for entry in completed.stdout.split(b"\0"):
@@ -183,8 +190,14 @@ def _is_below(path: str, base: str) -> bool:
     return path.startswith(base.rstrip(os.sep) + os.sep)
 
 
+def _unreadable_directory(error: OSError) -> None:
+    # os.walk skips a directory it cannot list unless told: a Dockerfile in there
+    # would go unchecked without anyone knowing.
+    raise DlinkError(f"cannot read directory {error.filename}: {_reason(error)}")
+
+
 def _walk(base: str) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(base):
+    for dirpath, dirnames, filenames in os.walk(base, onerror=_unreadable_directory):
         # Pruning in place stops os.walk from descending into `.git`.
         dirnames[:] = [name for name in dirnames if name != ".git"]
         for name in filenames:
@@ -323,6 +336,10 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool
         raise _changed(path)
     if not os.access(target, os.W_OK):
         raise DlinkError(f"cannot write {path}: permission denied")
+    if _append_only(target.parent):
+        # Creating the temporary file would work, but neither the rename nor removing
+        # it would: refuse before leaving anything behind.
+        raise DlinkError(f"cannot write {path}: its directory is append-only or immutable")
     remove_leftovers(target)
 
     temporary: str | None = None
@@ -355,6 +372,32 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool
             _remove_quietly(temporary)
     _fsync_directory(target.parent)
     return True
+
+
+# FS_IOC_GETFLAGS (the generic Linux encoding, x86-64 and arm64) and the attribute bits
+# `chattr +a` / `chattr +i` set.
+_FS_IOC_GETFLAGS = 0x80086601
+_FS_APPEND_OR_IMMUTABLE = 0x20 | 0x10
+
+
+def _append_only(directory: Path) -> bool:
+    """Whether the directory has the append-only or immutable attribute (Linux; else False)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        flags = bytearray(8)
+        fcntl.ioctl(descriptor, _FS_IOC_GETFLAGS, flags)
+    except OSError:
+        return False  # the filesystem keeps no such attributes
+    finally:
+        os.close(descriptor)
+    return bool(int.from_bytes(flags[:4], sys.byteorder) & _FS_APPEND_OR_IMMUTABLE)
 
 
 def _changed(path: Path) -> DlinkError:
