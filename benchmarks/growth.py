@@ -19,6 +19,7 @@ Speed is measured here, never asserted in tests.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -99,8 +100,13 @@ def measure(data: bytes, workdir: Path, timeout: float) -> dict[str, object] | N
     except subprocess.TimeoutExpired:
         return None
     if completed.returncode != 0:
-        return {"seconds": float("nan"), "code": completed.returncode, "peak_kib": 0,
-                "grew_kib": 0, "first": completed.stderr.decode(errors="replace")[-200:]}
+        return {
+            "seconds": float("nan"),
+            "code": completed.returncode,
+            "peak_kib": 0,
+            "grew_kib": 0,
+            "first": completed.stderr.decode(errors="replace")[-200:],
+        }
     result: dict[str, object] = json.loads(completed.stdout.decode().splitlines()[-1])
     return result
 
@@ -110,16 +116,20 @@ def _mb(kib: object) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sizes", default="5000,40000,200000")
     parser.add_argument("--timeout", type=float, default=60.0)
-    parser.add_argument("--line-mb", type=float, default=10.0, help="the single line's size (0: skip)")
+    parser.add_argument(
+        "--line-mb", type=float, default=10.0, help="the single line's size (0: skip)"
+    )
     parser.add_argument("--shapes", default=",".join(SHAPES))
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     print(f"python {sys.version.split()[0]}; timeout {options.timeout:.0f} s per run")
     header = "| shape | " + " | ".join(f"{size:,}" for size in sizes)
-    header += " | " + " | ".join(f"growth {b // a}x input" for a, b in zip(sizes, sizes[1:]))
+    header += " | " + " | ".join(f"growth {b // a}x input" for a, b in itertools.pairwise(sizes))
     header += f" | peak at {sizes[-1]:,} (file size) | last exit |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -146,10 +156,16 @@ def main() -> int:
             cells = [f"{t:.2f} s" if t is not None else f"> {options.timeout:.0f} s" for t in times]
             growth = [
                 f"{b / a:.1f}x" if a is not None and b is not None and a > 0 else "-"
-                for a, b in zip(times, times[1:])
+                for a, b in itertools.pairwise(times)
             ]
-            print(f"| {title} | " + " | ".join(cells) + " | " + " | ".join(growth)
-                  + f" | {peak} | {code} |", flush=True)
+            print(
+                f"| {title} | "
+                + " | ".join(cells)
+                + " | "
+                + " | ".join(growth)
+                + f" | {peak} | {code} |",
+                flush=True,
+            )
         if options.line_mb > 0:
             size = int(options.line_mb * 1_000_000)
             data = b"FROM alpine\nRUN echo " + b"x" * (size - 21) + b"\n"
@@ -157,9 +173,11 @@ def main() -> int:
             if result is None:
                 print(f"\nsingle {options.line_mb:g} MB line: > {options.timeout:.0f} s (killed)")
             else:
-                print(f"\nsingle {options.line_mb:g} MB line: {float(result['seconds']):.2f} s, "  # type: ignore[arg-type]
-                      f"peak {_mb(result['peak_kib'])} (+{_mb(result['grew_kib'])}), "
-                      f"exit {result['code']}: {result['first']}")
+                print(
+                    f"\nsingle {options.line_mb:g} MB line: {float(result['seconds']):.2f} s, "  # type: ignore[arg-type]
+                    f"peak {_mb(result['peak_kib'])} (+{_mb(result['grew_kib'])}), "
+                    f"exit {result['code']}: {result['first']}"
+                )
     return 0
 
 

@@ -103,7 +103,7 @@ def test_fix_on_a_full_disk_leaves_the_file_and_no_temporary(
     original = b"FROM alpine\n" + b"# padding padding padding padding\n" * 1200
     path = small_tmpfs / "Dockerfile"
     path.write_bytes(original)
-    code, out, err = run_cli(["fix", "--repo-url", URL, str(path)], capsys, monkeypatch)
+    code, _out, err = run_cli(["fix", "--repo-url", URL, str(path)], capsys, monkeypatch)
     assert code == 2
     assert err.strip() == f"dlink: error: cannot write {path}: no space left on device"
     assert path.read_bytes() == original
@@ -398,4 +398,3 @@ def test_unreadable_file_is_an_error(shared_directory: Path) -> None:
         assert child.stderr.strip().endswith("permission denied"), child.stderr
         assert child.stderr.count("\n") == 1
     assert path.read_bytes() == dockerfile(1)
-
