@@ -112,7 +112,7 @@ def measure(data: bytes, workdir: Path, timeout: float) -> dict[str, object] | N
 
 
 def _mb(kib: object) -> str:
-    return f"{int(kib) / 1024:.0f} MB" if isinstance(kib, int) else "?"  # type: ignore[arg-type]
+    return f"{int(kib) / 1024:.0f} MB" if isinstance(kib, int) else "?"
 
 
 def main() -> int:
