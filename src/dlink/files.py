@@ -69,7 +69,7 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
         elif path.exists():
             found.setdefault(os.path.abspath(path), path)
         else:
-            raise DlinkError(f"{path}: no such file or directory")
+            raise DlinkError(f"{path}: {_missing(path)}")
     for directory, absolute_files in _files_below(dirs):
         base = os.path.abspath(directory)
         for absolute in absolute_files:
@@ -77,6 +77,15 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
             if is_dockerfile_name(relative.name) and not is_excluded(relative, exclude):
                 found.setdefault(absolute, directory / relative)
     return sorted(set(found.values()))
+
+
+def _missing(path: Path) -> str:
+    """Why an existing-looking path is not there: missing, a dangling link or a link loop."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        return _reason(error)
+    return "no such file or directory"
 
 
 def is_excluded(relative: PurePosixPath, exclude: Sequence[str]) -> bool:
@@ -269,8 +278,7 @@ def read_dockerfile(path: Path, limit: int | None = None) -> bytes:
             if size > limit:
                 raise FileTooLarge(
                     f"file larger than {_size(limit)}, not read",
-                    hint=f"set {MAX_FILE_SIZE_VARIABLE} (e.g. {MAX_FILE_SIZE_VARIABLE}=50M) "
-                    "to check larger files",
+                    hint=f"set {MAX_FILE_SIZE_VARIABLE}=50M (or another size) to check larger files",
                 )
         return b"".join(chunks)
     except OSError as error:

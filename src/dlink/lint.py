@@ -93,7 +93,7 @@ def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
 def _too_large(shown: str, error: DlinkError) -> Finding:
     from dlink.rules.dlk000_unreadable import RULE
 
-    message = f"{error.message} ({error.hint})" if error.hint else error.message
+    message = f"{error.message}; {error.hint}" if error.hint else error.message
     return Finding(shown, 1, 1, 1, 1, RULE.code, RULE.name, RULE.severity, message, False)
 
 
@@ -102,13 +102,21 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.engine import Selection, analyse, fix, select_findings
-    from dlink.files import FileTooLarge, discover, read_dockerfile, remove_leftovers, write_atomic
+    from dlink.files import (
+        FileTooLarge,
+        discover,
+        max_file_size,
+        read_dockerfile,
+        remove_leftovers,
+        write_atomic,
+    )
     from dlink.repo import RepoResolver, resolve_repository
     from dlink.rules import Context
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None
     resolver = RepoResolver()
+    size_limit = max_file_size()
     run = LintRun()
     for path in discover(options.paths):
         settings = explicit or config_module.find_config(path)
@@ -120,7 +128,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         if fixing and not diff:
             remove_leftovers(Path(os.path.realpath(path)))  # of a run killed mid-write
         try:
-            data = read_dockerfile(path)
+            data = read_dockerfile(path, size_limit)
             identity = resolve_repository(
                 path,
                 repo_url=options.repo_url,
