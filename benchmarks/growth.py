@@ -64,6 +64,15 @@ SHAPES: dict[str, tuple[str, Callable[[int], bytes]]] = {
     "env": ("ENV lines", env_lines),
 }
 
+# One line of `size` bytes, in the places where a long line costs most.
+LINES: dict[str, Callable[[int], bytes]] = {
+    "source label value": lambda size: (
+        b'FROM alpine\nLABEL org.opencontainers.image.source="' + b"x" * (size - 52) + b'"\n'
+    ),
+    "FROM image name": lambda size: b"FROM " + b"x" * (size - 6) + b"\n",
+    "RUN command": lambda size: b"FROM alpine\nRUN echo " + b"x" * (size - 22) + b"\n",
+}
+
 # The child: warm up on a tiny file (imports, first-call costs), then time the big one.
 CHILD = r"""
 import json, resource, sys, time, io, contextlib
@@ -168,15 +177,18 @@ def main() -> int:
             )
         if options.line_mb > 0:
             size = int(options.line_mb * 1_000_000)
-            data = b"FROM alpine\nRUN echo " + b"x" * (size - 21) + b"\n"
-            result = measure(data, workdir, options.timeout)
-            if result is None:
-                print(f"\nsingle {options.line_mb:g} MB line: > {options.timeout:.0f} s (killed)")
-            else:
+            print(f"\none line of {options.line_mb:g} MB:")
+            for title, make_line in LINES.items():
+                data = make_line(size)
+                result = measure(data, workdir, options.timeout)
+                if result is None:
+                    print(f"- {title}: > {options.timeout:.0f} s (killed)", flush=True)
+                    continue
+                seconds = float(result["seconds"])  # type: ignore[arg-type]
                 print(
-                    f"\nsingle {options.line_mb:g} MB line: {float(result['seconds']):.2f} s, "  # type: ignore[arg-type]
-                    f"peak {_mb(result['peak_kib'])} (+{_mb(result['grew_kib'])}), "
-                    f"exit {result['code']}: {result['first']}"
+                    f"- {title}: {seconds:.2f} s, peak {_mb(result['peak_kib'])} "
+                    f"(+{_mb(result['grew_kib'])}), exit {result['code']}: {str(result['first'])[:90]}",
+                    flush=True,
                 )
     return 0
 
