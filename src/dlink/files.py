@@ -10,7 +10,6 @@ import re
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
@@ -140,7 +139,8 @@ def _repository_root(absolute: str) -> str | None:
 # ones come bare. Mode 160000 is a gitlink: a submodule whose files git does not list.
 _STAGED_ENTRY = re.compile(rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.DOTALL)
 _GITLINK_MODE = b"160000"
-_GIT_UNREADABLE = re.compile(rb"could not open directory '(.*?)/?': Permission denied")
+# Compiled on first use (by re's cache), like _SIZE: most runs never need them.
+_GIT_UNREADABLE = rb"could not open directory '(.*?)/?': Permission denied"
 
 
 def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
@@ -166,7 +166,7 @@ def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
         return None
     if completed.returncode != 0:
         return None
-    unreadable = _GIT_UNREADABLE.search(completed.stderr)
+    unreadable = re.search(_GIT_UNREADABLE, completed.stderr) if completed.stderr else None
     if unreadable:
         # git warns and goes on; a Dockerfile in there would go unchecked unseen.
         directory = os.path.join(root, os.fsdecode(unreadable.group(1)))
@@ -220,7 +220,7 @@ def _walk(base: str) -> Iterator[str]:
 # or with a K/M/G suffix, powers of 1024).
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_FILE_SIZE_VARIABLE = "DLINK_MAX_FILE_SIZE"
-_SIZE = re.compile(r"\s*([0-9]{1,15})\s*([KMG]i?B?|B)?\s*", re.IGNORECASE)
+_SIZE = r"(?i)\s*([0-9]{1,15})\s*([KMG]i?B?|B)?\s*"
 _READ_CHUNK = 1024 * 1024
 # Our temporary files: `.NAME.PID.RANDOM.dlink-tmp`, so a later run can tell a leftover
 # of a process that died (kill -9, power loss) from one another run is writing now.
@@ -236,7 +236,7 @@ def max_file_size(environ: Mapping[str, str] | None = None) -> int:
     raw = (os.environ if environ is None else environ).get(MAX_FILE_SIZE_VARIABLE)
     if raw is None or not raw.strip():
         return DEFAULT_MAX_FILE_SIZE
-    match = _SIZE.fullmatch(raw)
+    match = re.fullmatch(_SIZE, raw)
     if match is None:
         raise DlinkError(
             f"{MAX_FILE_SIZE_VARIABLE}={raw[:40]!r} is not a size",
@@ -349,6 +349,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool
         # it would: refuse before leaving anything behind.
         raise DlinkError(f"cannot write {path}: its directory is append-only or immutable")
     remove_leftovers(target)
+
+    import tempfile  # only writes need it (and its import pulls in random and hashlib)
 
     temporary: str | None = None
     try:
