@@ -187,7 +187,9 @@ ALL_DOCKERFILES = [
         ),
         pytest.param(("vendor",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="name"),
         pytest.param(("/vendor",), ALL_DOCKERFILES, id="anchored-misses-deeper-dir"),
-        pytest.param(("/lib/vendor",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="anchored"),
+        pytest.param(
+            ("/lib/vendor",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="anchored"
+        ),
         pytest.param(
             ("**/deep/**",), [p for p in ALL_DOCKERFILES if "/deep/" not in p], id="double-star"
         ),
@@ -253,7 +255,9 @@ def test_discover_takes_explicit_files_whatever_they_are(tmp_path: Path, name: s
     ("name", "reason"),
     [
         pytest.param("vendor/Dockerfile", "excluded by default (vendor/:", id="default"),
-        pytest.param("tests/fixtures/example/Dockerfile", "(fixtures/: test fixtures)", id="fixture"),
+        pytest.param(
+            "tests/fixtures/example/Dockerfile", "(fixtures/: test fixtures)", id="fixture"
+        ),
         pytest.param("mine/Dockerfile", "excluded by 'mine/' (extend-exclude in", id="config"),
     ],
 )
@@ -399,7 +403,10 @@ DEVCONTAINER_JSON = """\
     ("json_path", "text", "named"),
     [
         pytest.param(
-            ".devcontainer/devcontainer.json", DEVCONTAINER_JSON, "docker/dev.Dockerfile", id="jsonc"
+            ".devcontainer/devcontainer.json",
+            DEVCONTAINER_JSON,
+            "docker/dev.Dockerfile",
+            id="jsonc",
         ),
         pytest.param(
             ".devcontainer.json",
@@ -494,9 +501,7 @@ def test_templates_and_sources_are_skipped_with_the_reason(tmp_path: Path) -> No
             ["Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"],
             id="exclude-replaces-with-own",
         ),
-        pytest.param(
-            'extend-exclude = ["app/"]', ["Dockerfile"], id="extend-exclude-adds"
-        ),
+        pytest.param('extend-exclude = ["app/"]', ["Dockerfile"], id="extend-exclude-adds"),
         pytest.param(
             'extend-exclude = ["!fixtures/"]',
             ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile"],
@@ -512,9 +517,7 @@ def test_templates_and_sources_are_skipped_with_the_reason(tmp_path: Path) -> No
 def test_exclude_and_extend_exclude(tmp_path: Path, config: str, expected: list[str]) -> None:
     git(tmp_path, "init", "-q")
     project = tmp_path / "project"
-    make_tree(
-        project, ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"]
-    )
+    make_tree(project, ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"])
     (project / ".dlink.toml").write_text(config + "\n")
     assert relative(discover([tmp_path]), project) == expected
 
