@@ -522,6 +522,22 @@ def test_exclude_and_extend_exclude(tmp_path: Path, config: str, expected: list[
     assert relative(discover([tmp_path]), project) == expected
 
 
+def test_negation_takes_back_a_file_the_default_set_leaves_out(tmp_path: Path) -> None:
+    # docker-library style: published Dockerfiles marked linguist-generated; and a dev
+    # container that reuses the root Dockerfile.
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitattributes").write_text("/*/**/Dockerfile linguist-generated\n")
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
+        json.dumps({"build": {"dockerfile": "../Dockerfile"}})
+    )
+    make_tree(tmp_path, ["Dockerfile", "3.12/alpine/Dockerfile"])
+    assert relative(discover([tmp_path]), tmp_path) == []
+    clear_cache()
+    (tmp_path / ".dlink.toml").write_text('extend-exclude = ["!/Dockerfile", "!*/**/Dockerfile"]\n')
+    assert relative(discover([tmp_path]), tmp_path) == ["3.12/alpine/Dockerfile", "Dockerfile"]
+
+
 def test_patterns_are_relative_to_their_config_file(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     make_tree(tmp_path, ["build/Dockerfile", "svc/build/Dockerfile", "svc/Dockerfile"])
