@@ -573,6 +573,42 @@ def test_many_patterns_are_compiled_once(tmp_path: Path) -> None:
     assert relative(found, tmp_path) == sorted(f for f in files if int(f[3:].split("/")[0]) % 2)
 
 
+def test_pattern_list_answers_as_pathspec_does_for_the_whole_list() -> None:
+    """PatternList tries only the patterns that can match; its answer (excluded or taken
+    back, and which pattern decided) must be pathspec's for the whole list, always."""
+    import random
+
+    from pathspec import GitIgnoreSpec
+
+    from dlink.files import PatternList
+
+    rng = random.Random(11)
+    parts = ["vendor", "Vendor", "svc1", "svc12", "a", "b.c", "x-1", "Dockerfile", "dockerfile"]
+    wild = ["*", "?", "**", "[ab]", "[!a]*", "*.Dockerfile", "svc*", "*1", "x-?", "."]
+
+    def pattern() -> str:
+        segments = [rng.choice(parts + wild) for _ in range(rng.randint(1, 3))]
+        text = "/".join(segments)
+        text = rng.choice(["", "/", "!", "!/"]) + text + rng.choice(["", "", "/", "/**"])
+        return rng.choice([text, text, " " + text, text.replace("a", "\\a"), "# " + text])
+
+    def path() -> str:
+        names = [rng.choice(parts + ["svc123", "ab", "b", "x-12"]) for _ in range(4)]
+        return "/".join(names[: rng.randint(1, 4)]) + rng.choice(["", "/"])
+
+    compared = 0
+    for _ in range(300):
+        patterns = [pattern() for _ in range(rng.randint(1, 12))]
+        whole = GitIgnoreSpec.from_lines(patterns)
+        ours = PatternList(patterns)
+        for _ in range(30):
+            relative = path()
+            expected = whole.check_file(relative)
+            assert ours.check(relative) == (expected.include, expected.index), (patterns, relative)
+            compared += expected.include is not None
+    assert compared > 1000  # the table exercises matches, not only misses
+
+
 # -- once per file -------------------------------------------------------------------------
 
 

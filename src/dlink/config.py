@@ -140,7 +140,7 @@ def file_settings(config: Config, path: Path) -> FileSettings:
     ignore: tuple[str, ...] = ()
     build_args: dict[str, str] | None = None
     for entry in config.per_file:
-        if not compile_patterns((entry.pattern,)).match_file(relative):
+        if not compile_patterns((entry.pattern,)).match(relative):
             continue
         targets = entry.targets if entry.targets is not None else targets
         select = entry.select if entry.select is not None else select

@@ -25,6 +25,7 @@ from dlink.errors import DlinkError
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
     from dlink.config import Config
 
@@ -280,22 +281,21 @@ class _Excluder:
         if settings.exclude is None:
             reason = self._default_reason(absolute, relative, base)
         elif settings.exclude:
-            matched = _compile(settings.exclude).check_file(relative)
-            if matched.include and matched.index is not None:
-                reason = f"excluded by {settings.exclude[matched.index]!r} (exclude{where})"
+            excluded, index = _compile(settings.exclude).check(relative)
+            if excluded and index is not None:
+                reason = f"excluded by {settings.exclude[index]!r} (exclude{where})"
         if settings.extend_exclude:
-            extended = _compile(settings.extend_exclude).check_file(relative)
-            if extended.include is False:
+            extended, index = _compile(settings.extend_exclude).check(relative)
+            if extended is False:
                 return None  # a negation (`!path`) takes the file back
-            if extended.include and extended.index is not None:
-                pattern = settings.extend_exclude[extended.index]
-                reason = f"excluded by {pattern!r} (extend-exclude{where})"
+            if extended and index is not None:
+                reason = f"excluded by {settings.extend_exclude[index]!r} (extend-exclude{where})"
         return reason
 
     def _default_reason(self, absolute: str, relative: str, base: str) -> str | None:
-        matched = _default_spec().check_file(relative)
-        if matched.include and matched.index is not None:
-            default = DEFAULT_EXCLUDE[matched.index]
+        excluded, index = _default_spec().check(relative)
+        if excluded and index is not None:
+            default = DEFAULT_EXCLUDE[index]
             why = default.why
             if default.pattern == "vendor/" and _beside_go_modules(absolute, base):
                 why = "a Go vendor tree with modules.txt"
@@ -318,19 +318,102 @@ class _Excluder:
         return self._linguist[root].get(absolute) or None
 
 
+class PatternList:
+    """Gitignore-style patterns, answering exactly as pathspec's GitIgnoreSpec of the whole
+    list would, but compiling and trying only the patterns that can match a path.
+
+    Literal characters between wildcards match themselves, inside one path segment: a
+    pattern can match a path only if its longest literal run (`vendor` in `vendor/`,
+    `-12.Dockerfile` in `*-12.Dockerfile`) is part of one of the path's segments. Patterns
+    are indexed by that run and compiled on first use; patterns without one are always
+    tried. A pattern that does not match a path cannot change gitignore's answer for it,
+    so trying the candidates in their original order gives the whole list's answer. With
+    10,000 patterns over 300 files this is compiling a few regular expressions instead of
+    10,000, and a few hundred dictionary lookups per path instead of 10,000 searches.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._by_run: dict[str, list[int]] = {}
+        always: list[int] = []
+        for index, pattern in enumerate(self.patterns):
+            run = _literal_run(pattern)
+            if run is None:
+                always.append(index)
+            else:
+                self._by_run.setdefault(run, []).append(index)
+        self._always = tuple(always)
+        self._run_lengths = sorted({len(run) for run in self._by_run})
+        self._compiled: dict[int, GitIgnoreSpecPattern] = {}
+        self._specs: dict[tuple[int, ...], GitIgnoreSpec] = {}
+
+    def check(self, relative: str) -> tuple[bool | None, int | None]:
+        """(True: excluded, False: taken back by a `!` pattern, None: no pattern matched;
+        the index of the deciding pattern)."""
+        indexed = self._indexed_candidates(relative)
+        candidates = tuple(sorted({*self._always, *indexed})) if indexed else self._always
+        if not candidates:
+            return None, None
+        result = self._spec(candidates).check_file(relative)
+        return result.include, None if result.index is None else candidates[result.index]
+
+    def _indexed_candidates(self, relative: str) -> set[int]:
+        found: set[int] = set()
+        by_run = self._by_run
+        for segment in set(relative.split("/")):
+            for length in self._run_lengths:
+                if length > len(segment):
+                    break
+                for start in range(len(segment) - length + 1):
+                    indexes = by_run.get(segment[start : start + length])
+                    if indexes:
+                        found.update(indexes)
+        return found
+
+    def match(self, relative: str) -> bool:
+        return self.check(relative)[0] is True
+
+    def _spec(self, candidates: tuple[int, ...]) -> GitIgnoreSpec:
+        spec = self._specs.get(candidates)
+        if spec is None:
+            from pathspec import GitIgnoreSpec
+            from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+            for index in candidates:
+                if index not in self._compiled:
+                    self._compiled[index] = GitIgnoreSpecPattern(self.patterns[index])
+            spec = GitIgnoreSpec([self._compiled[index] for index in candidates])
+            if len(self._specs) < 4096:  # files in one directory share their candidates
+                self._specs[candidates] = spec
+        return spec
+
+
+_WILDCARDS = re.compile(r"[*?\[\]/]+")
+
+
+def _literal_run(pattern: str) -> str | None:
+    """The longest run of literal characters in `pattern` (wildcards and `/` end a run);
+    None when the pattern is one this shortcut does not reason about (escapes, comments,
+    surrounding spaces, character classes' insides are wildcards anyway)."""
+    if not pattern or pattern != pattern.strip() or "\\" in pattern or pattern[0] == "#":
+        return None
+    body = pattern[1:] if pattern[0] == "!" else pattern
+    # A character class `[...]` matches one character: its insides are not literal.
+    body = re.sub(r"\[[^\]]*\]?", "/", body)
+    runs = [run for run in _WILDCARDS.split(body) if run not in ("", ".", "..")]
+    return max(runs, key=len) if runs else None
+
+
 @lru_cache(maxsize=64)
-def _compile(patterns: tuple[str, ...]) -> GitIgnoreSpec:
-    """Gitignore-style patterns, compiled once per distinct list (10,000 patterns: ~1 s)."""
-    from pathspec import GitIgnoreSpec
-
-    return GitIgnoreSpec.from_lines(patterns)
+def _compile(patterns: tuple[str, ...]) -> PatternList:
+    return PatternList(patterns)
 
 
-def _default_spec() -> GitIgnoreSpec:
+def _default_spec() -> PatternList:
     return _compile(tuple(default.pattern for default in DEFAULT_EXCLUDE))
 
 
-def compile_patterns(patterns: Sequence[str]) -> GitIgnoreSpec:
+def compile_patterns(patterns: Sequence[str]) -> PatternList:
     """Gitignore-style patterns as dlink matches them (config.py's per-file table uses it)."""
     return _compile(tuple(patterns))
 
