@@ -485,8 +485,10 @@ def _standard_devcontainer_files(root: str) -> list[str]:
         os.path.join(root, ".devcontainer", "devcontainer.json"),
     ]
     folder = os.path.join(root, ".devcontainer")
-    if os.path.isdir(folder):
+    try:
         found += [os.path.join(folder, name, "devcontainer.json") for name in os.listdir(folder)]
+    except OSError:
+        pass  # no such folder (the usual case), or one we may not read: it names nothing
     return [path for path in found if os.path.isfile(path)]
 
 
