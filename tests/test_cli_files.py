@@ -200,3 +200,18 @@ def test_bad_config_is_one_line_and_exit_2(repo: Path, cli: Run, text: str, mess
     assert (code, out) == (2, "")
     assert err.startswith("dlink: error: ") and message in err and "Traceback" not in err
     assert err.count("\n") == 1
+
+
+def test_show_files_names_patterns_that_match_nothing(repo: Path, cli: Run) -> None:
+    write(repo / "Dockerfile", BARE)
+    write(repo / "legacy" / "Dockerfile", BARE)
+    write(repo / ".dlink.toml", 'extend-exclude = ["legacy/", "vendr/", "!Dockerfile"]\n')
+    code, out, _ = dlink(cli, "check", "--show-files")
+    assert code == 0
+    config = repo / ".dlink.toml"
+    # `vendr/` (a typo) matches nothing; `!Dockerfile` matches (and takes back) both files.
+    assert out.splitlines() == [
+        "check Dockerfile",
+        "check legacy/Dockerfile",
+        f"unused pattern 'vendr/' (extend-exclude in {config}): matches no Dockerfile here",
+    ]

@@ -140,10 +140,17 @@ class Discovery:
 
     files: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # `exclude`/`extend-exclude` patterns that matched none of the Dockerfiles met, as
+    # "'PATTERN' (KEY in FILE)"; filled only when discover(..., unused_patterns=True).
+    unused_patterns: list[str] = field(default_factory=list)
 
 
 def discover(
-    paths: Sequence[Path], *, config: Config | None = None, force_exclude: bool = False
+    paths: Sequence[Path],
+    *,
+    config: Config | None = None,
+    force_exclude: bool = False,
+    unused_patterns: bool = False,
 ) -> Discovery:
     """The Dockerfiles to check: explicit files as given, directories searched recursively.
 
@@ -160,7 +167,9 @@ def discover(
 
     A file reached twice (through `.` and `./sub`, or through a symlink and its target)
     is checked once, under the name the user gave, else the first in sorted order.
-    Paths keep the caller's spelling (relative stays relative).
+    Paths keep the caller's spelling (relative stays relative). `unused_patterns` also
+    lists the config patterns that matched no Dockerfile met (it costs a match per pattern
+    that could match, so only --show-files asks).
     """
     from dlink import config as config_module
 
@@ -228,6 +237,8 @@ def discover(
             continue
         checked[real] = shown
     result.files = sorted(checked.values())
+    if unused_patterns:
+        result.unused_patterns = excluder.unused_patterns()
     return result
 
 
@@ -247,11 +258,16 @@ class _Excluder:
         self._force_exclude = force_exclude
         self._linguist: dict[str, dict[str, str]] = {}  # repository root -> path -> attribute
         self._named_excluded: dict[tuple[str, int], bool] = {}
+        # Per config: the config and the paths (relative to its patterns' base) met under it.
+        self._met: dict[int, tuple[Config, list[str]]] = {}
 
     def reason(self, absolute: str, named: Path | None) -> str | None:
         """Why `absolute` is excluded, or None; `named` is the directory the user named."""
         settings = self._settings_for(absolute)
         base = _pattern_base(absolute, settings, named)
+        self._met.setdefault(id(settings), (settings, []))[1].append(
+            _relative_posix(absolute, base)
+        )
         if (
             named is not None
             and not self._force_exclude
@@ -259,6 +275,25 @@ class _Excluder:
         ):
             return None
         return self._reason_at(absolute, _relative_posix(absolute, base), settings, base)
+
+    def unused_patterns(self) -> list[str]:
+        unused: list[str] = []
+        for settings, met in self._met.values():
+            for key, patterns in (
+                ("exclude", settings.exclude or ()),
+                ("extend-exclude", settings.extend_exclude),
+            ):
+                if not patterns:
+                    continue
+                compiled = _compile(patterns)
+                used = {index for relative in met for index in compiled.matching(relative)}
+                where = f" in {settings.path}" if settings.path else ""
+                unused += [
+                    f"{pattern!r} ({key}{where})"
+                    for index, pattern in enumerate(patterns)
+                    if index not in used
+                ]
+        return unused
 
     def _named_dir_excluded(self, directory: str, settings: Config, base: str) -> bool:
         # A directory the user named is theirs to check even when an exclude covers it.
@@ -372,6 +407,17 @@ class PatternList:
 
     def match(self, relative: str) -> bool:
         return self.check(relative)[0] is True
+
+    def matching(self, relative: str) -> set[int]:
+        """Every pattern that matches `relative` on its own, whether or not it decides."""
+        candidates = {*self._always, *self._indexed_candidates(relative)}
+        self._spec(tuple(sorted(candidates)))  # compiles them
+        return {
+            index
+            for index in candidates
+            if self._compiled[index].include is not None
+            and self._compiled[index].match_file(relative) is not None
+        }
 
     def _spec(self, candidates: tuple[int, ...]) -> GitIgnoreSpec:
         spec = self._specs.get(candidates)

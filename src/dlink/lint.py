@@ -83,14 +83,19 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def find_files(options: LintOptions) -> Discovery:
+def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
     """The files a run would check, and the ones it leaves out with the reason."""
     from dlink import config as config_module
     from dlink.files import discover
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None
-    return discover(options.paths, config=explicit, force_exclude=options.force_exclude)
+    return discover(
+        options.paths,
+        config=explicit,
+        force_exclude=options.force_exclude,
+        unused_patterns=unused_patterns,
+    )
 
 
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:

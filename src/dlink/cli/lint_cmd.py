@@ -112,14 +112,17 @@ def _options(
 
 
 def _show_files(options: LintOptions) -> None:
-    """`--show-files`: one line per file met, `check PATH` or `skip PATH: reason`."""
+    """`--show-files`: one line per file met, `check PATH` or `skip PATH: reason`, then the
+    config patterns that matched none of them."""
     from dlink.lint import find_files
 
-    discovery = find_files(options)
+    discovery = find_files(options, unused_patterns=True)
     for path in discovery.files:
         typer.echo(f"check {display_path(path)}")
     for skipped in discovery.skipped:
         typer.echo(f"skip  {display_path(skipped.path)}: {skipped.reason}")
+    for pattern in discovery.unused_patterns:
+        typer.echo(f"unused pattern {pattern}: matches no Dockerfile here")
 
 
 def _print_outcomes(run: LintRun, diff: bool) -> None:
