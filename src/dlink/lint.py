@@ -15,6 +15,7 @@ from dlink.errors import DlinkError
 from dlink.findings import Finding
 
 if TYPE_CHECKING:
+    from dlink.config import Config
     from dlink.engine import Selection
     from dlink.files import Discovery
     from dlink.rules import Context
@@ -85,11 +86,21 @@ def display_path(path: Path) -> str:
 
 def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
     """The files a run would check, and the ones it leaves out with the reason."""
+    return _find_files(options, _explicit_config(options), unused_patterns=unused_patterns)
+
+
+def _explicit_config(options: LintOptions) -> Config | None:
     from dlink import config as config_module
-    from dlink.files import discover
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
-    explicit = config_module.load_config(options.config) if options.config else None
+    return config_module.load_config(options.config) if options.config else None
+
+
+def _find_files(
+    options: LintOptions, explicit: Config | None, *, unused_patterns: bool = False
+) -> Discovery:
+    from dlink.files import discover
+
     return discover(
         options.paths,
         config=explicit,
@@ -106,8 +117,8 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     from dlink.files import read_dockerfile, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
 
-    discovery = find_files(options)
-    explicit = config_module.load_config(options.config) if options.config else None
+    explicit = _explicit_config(options)
+    discovery = _find_files(options, explicit)
     resolver = RepoResolver()
     run = LintRun()
     for path in discovery.files:
