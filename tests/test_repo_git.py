@@ -36,6 +36,8 @@ def test_file_at_the_root(tmp_path: Path) -> None:
         source="remote:origin",
         remote_url="git@github.com:monalisa/my_repo.git",
         root=repo,
+        reason="named 'origin' (dlink prefers upstream, github, origin)",
+        remotes=(("origin", GH),),
     )
 
 
@@ -181,10 +183,11 @@ REMOTES = {
     ("names", "branch_remote", "flag", "expected"),
     [
         pytest.param(["origin", "fork"], None, "fork", "fork", id="flag"),
-        pytest.param(["origin", "fork"], "fork", None, "fork", id="branch-upstream"),
-        pytest.param(["origin", "fork"], "fork", "origin", "origin", id="flag-over-upstream"),
+        # The branch's upstream remote is where a pull request came from, not the project.
+        pytest.param(["origin", "fork"], "fork", None, "origin", id="branch-upstream-ignored"),
+        pytest.param(["origin", "fork"], "fork", "fork", "fork", id="flag-over-origin"),
         pytest.param(["origin", "fork"], ".", None, "origin", id="upstream-is-local"),
-        pytest.param(["fork", "origin", "upstream"], None, None, "origin", id="origin"),
+        pytest.param(["fork", "origin", "upstream"], None, None, "upstream", id="upstream-first"),
         pytest.param(["fork", "upstream"], None, None, "upstream", id="upstream-named"),
         pytest.param(["fork"], None, None, "fork", id="only-remote"),
     ],
@@ -227,7 +230,8 @@ def test_worktree_is_its_own_checkout(tmp_path: Path) -> None:
     commit_file(tmp_path / "wt", "svc/Dockerfile")
     resolver = RepoResolver()
     in_worktree = resolver.resolve(tmp_path / "wt" / "svc" / "Dockerfile", env={})
-    assert (in_worktree.url, in_worktree.root) == (REMOTES["fork"], tmp_path / "wt")
+    # Its own root; the branch tracking `fork` does not change the project's repository.
+    assert (in_worktree.url, in_worktree.root) == (REMOTES["origin"], tmp_path / "wt")
     in_main = resolver.resolve(repo / "Dockerfile", env={})
     assert (in_main.url, in_main.root) == (REMOTES["origin"], repo)
 

@@ -37,6 +37,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None
+    unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
     path: Path | None = None
 
 
@@ -213,6 +214,10 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _fail_on(value: object) -> str | None:
     return value if isinstance(value, str) and value in FAIL_ON_CHOICES else None
 
@@ -238,6 +243,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "ignore": ("ignore", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
     "exclude": ("exclude", _globs, "a list of non-empty glob strings"),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "unsafe-fixes": ("unsafe_fixes", _bool, "true or false"),
 }
 
 

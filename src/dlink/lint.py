@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
+
+if TYPE_CHECKING:
+    from dlink.repo import NoRepository, RepoIdentity
+    from dlink.rules import Context
 
 
 @dataclass
@@ -26,6 +31,7 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     config: Path | None = None
     fail_on: str | None = None
+    unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
 
 
 @dataclass
@@ -44,9 +50,10 @@ class FileOutcome:
 
 @dataclass
 class LintRun:
-    """Every file's outcome, in the order checked."""
+    """Every file's outcome, in the order checked, and notes for the whole run."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # said once per run, not per file
 
     @property
     def findings(self) -> list[Finding]:
@@ -95,13 +102,13 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     from dlink import config as config_module
     from dlink.engine import Selection, analyse, fix, select_findings
     from dlink.files import discover, read_dockerfile, write_atomic
-    from dlink.repo import RepoResolver, resolve_repository
-    from dlink.rules import Context
+    from dlink.repo import NoRepository, RepoResolver, resolve_repository
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None
     resolver = RepoResolver()
     run = LintRun()
+    without_repository: list[NoRepository] = []
     for path in discover(options.paths):
         settings = explicit or config_module.find_config(path)
         base = settings.path.parent if settings.path else None
@@ -109,6 +116,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             continue
         outcome = FileOutcome(display_path(path))
         run.outcomes.append(outcome)
+        identity: RepoIdentity | None = None
         try:
             data = read_dockerfile(path)
             identity = resolve_repository(
@@ -118,16 +126,21 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 settings=settings,
                 resolver=resolver,
             )
+        except NoRepository as missing:
+            # Not an error: the rules that need no repository still run (see _no_repository).
+            without_repository.append(missing)
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
-        context = Context(outcome.shown, identity.url, options.target, options.build_args)
+        context = _context(outcome.shown, identity, options)
         selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
             outcome.findings = analyse(data, context, selection).findings
         else:
-            result = fix(data, context, selection)
+            unsafe = options.unsafe_fixes
+            unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
+            result = fix(data, context, selection, unsafe_fixes=unsafe)
             outcome.findings = result.remaining
             if result.changed:
                 outcome.before, outcome.after, outcome.edits = data, result.data, result.fixed
@@ -141,4 +154,37 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                         outcome.error = error
                         continue
         outcome.failing += len(select_findings(outcome.findings, fail_on))
+    if without_repository:
+        run.notices.append(_no_repository(without_repository, fixing))
     return run
+
+
+def _context(shown: str, identity: RepoIdentity | None, options: LintOptions) -> Context:
+    """What the rules may know about the file's repository (None: there is none)."""
+    from dlink.rules import Context
+
+    if identity is None:
+        return Context(shown, None, options.target, options.build_args)
+    source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
+    return Context(
+        shown,
+        identity.url,
+        options.target,
+        options.build_args,
+        repo_authoritative=identity.authoritative,
+        repo_source=source,
+        remotes=dict(identity.remotes),
+    )
+
+
+def _no_repository(missing: list[NoRepository], fixing: bool) -> str:
+    """One notice for every file that had no repository, however many there were."""
+    count = len(missing)
+    files = f"{count} file{'s' * (count != 1)}"
+    skipped = "DLK102 (source-label-mismatch) was not checked"
+    if fixing:
+        skipped += " and no missing label was added"
+    return (
+        f"no repository for {files} ({missing[0].message}): {skipped}; "
+        "pass --repo-url URL or set repo-url in the dlink config to check everything"
+    )

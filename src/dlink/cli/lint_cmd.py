@@ -70,6 +70,7 @@ def _options(
     ignore: list[str] | None,
     config: Path | None,
     fail_on: str | None,
+    unsafe_fixes: bool | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
@@ -79,12 +80,22 @@ def _options(
     codes = tuple(c.upper() for c in (select or []))
     ignored = tuple(c.upper() for c in (ignore or []))
     return LintOptions(
-        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
+        paths or [Path(".")],
+        repo_url,
+        remote,
+        target,
+        args,
+        codes,
+        ignored,
+        config,
+        fail_on,
+        unsafe_fixes,
     )
 
 
-def _print_outcomes(run: LintRun, diff: bool) -> None:
-    """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
+def _print_outcomes(run: LintRun, diff: bool, *, fixing: bool = False) -> None:
+    """Per-file errors, diffs and "fixed" lines, in the order the files were checked, then
+    the unsafe fixes left unapplied and the run's notices."""
     for outcome in run.outcomes:
         if outcome.before is not None and outcome.after is not None:
             if diff:
@@ -94,6 +105,19 @@ def _print_outcomes(run: LintRun, diff: bool) -> None:
                 typer.echo(f"fixed {outcome.shown} ({count} edit{'s' * (count != 1)})", err=True)
         if outcome.error is not None:
             fail(outcome.error)
+    if fixing:
+        for finding in run.findings:
+            if finding.edits and not finding.fix_safe:
+                would = finding.fix_title or "apply an unsafe fix"
+                typer.echo(
+                    redact(
+                        f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: "
+                        f"would {would}; pass --unsafe-fixes or set repo-url"
+                    ),
+                    err=True,
+                )
+    for notice in run.notices:
+        typer.echo(redact(f"dlink: note: {notice}"), err=True)
 
 
 def _print_diff(shown: str, before: bytes, after: bytes) -> None:
@@ -182,19 +206,41 @@ def fix_command(
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
     fail_on: FailOnOpt = None,
+    unsafe_fixes: Annotated[
+        bool | None,
+        typer.Option(
+            "--unsafe-fixes/--no-unsafe-fixes",
+            help="Also apply unsafe fixes: repointing a label at the repository a git remote "
+            "suggests (default: the unsafe-fixes setting, else no).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
+
+    Only safe fixes apply unless --unsafe-fixes is given: repointing a label at another
+    repository is unsafe when that repository is a git remote's guess rather than
+    --repo-url, repo-url or the CI's.
 
     Example: dlink fix Dockerfile   (or: dlink fix --diff . to preview)
     """
     try:
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths,
+            repo_url,
+            remote,
+            target,
+            build_arg,
+            select,
+            ignore,
+            config,
+            fail_on,
+            unsafe_fixes,
         )
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:
         raise fail(error) from None
-    _print_outcomes(run, diff=diff)
+    _print_outcomes(run, diff=diff, fixing=True)
     if run.findings:
         from dlink.report import render
         from dlink.rules import ALL_RULES
