@@ -190,7 +190,9 @@ NAME_TABLE = [
     pytest.param(".dockerignore", False, id=".dockerignore"),
     pytest.param("api.Dockerfile.dockerignore", False, id="api.Dockerfile.dockerignore"),
     pytest.param("Dockerfile.dockerignore", False, id="Dockerfile.dockerignore"),
-    pytest.param("sub/Dockerfile.prod.dockerignore", False, id="Dockerfile.prod.dockerignore"),
+    pytest.param(
+        "sub/Dockerfile.prod.dockerignore", False, id="Dockerfile.prod.dockerignore"
+    ),
 ]
 
 
