@@ -181,6 +181,8 @@ def test_transferred_repository_is_reported_not_repointed(
         "applicability": "unsafe",
         "message": f"repoint the label from {PROJECT} to {OLD_NAME}",
     }
+    code, out, _ = run(capsys, "check", str(dockerfile))
+    assert out.endswith("1 finding (1 error), 1 more with dlink fix --unsafe-fixes\n")
     # Before: fix reverted the new name to the old one.
     code, _, err = run(capsys, "fix", str(dockerfile))
     assert code == 1

@@ -215,6 +215,28 @@ def normalise_remote_url(url: str, *, ssh_hostname: Callable[[str], str] | None 
     function is pure. Raises `DlinkError` for local paths, `file://`, remote helpers
     (`s3::...`) and anything that is not a URL.
     """
+    if ssh_hostname is not None:
+        return _normalise(url, ssh_hostname)
+    # Rules compare the same few URLs for every file of a run: remember the answers.
+    known = _NORMALISED.get(url)
+    if known is None:
+        try:
+            known = _normalise(url, None)
+        except DlinkError as error:
+            known = error
+        if len(_NORMALISED) >= _NORMALISED_LIMIT:
+            _NORMALISED.clear()
+        _NORMALISED[url] = known
+    if isinstance(known, DlinkError):
+        raise DlinkError(known.message, known.hint)
+    return known
+
+
+_NORMALISED: dict[str, str | DlinkError] = {}
+_NORMALISED_LIMIT = 4096
+
+
+def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
     text = url.strip()
     if not text:
         raise _not_hosted(url, "it is empty")
