@@ -357,3 +357,13 @@ def test_each_repository_is_asked_once_however_many_directories(
     # File discovery may ask git for the ignored files; the repository is asked twice.
     repository_commands = [c for c in commands if "rev-parse" in c or "config" in c]
     assert len(repository_commands) == 2, commands
+
+
+def test_directory_reached_through_a_symlink_belongs_to_its_checkout(
+    fork_clone: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # git finds the repository from the physical directory; so does dlink.
+    link = tmp_path / "elsewhere" / "api"
+    link.parent.mkdir()
+    link.symlink_to(fork_clone / "svc" / "api", target_is_directory=True)
+    assert run(capsys, "repo", str(link / "Dockerfile")) == (0, PROJECT + "\n", "")

@@ -838,6 +838,7 @@ class RepoResolver:
     """
 
     def __init__(self) -> None:
+        self._physical: dict[Path, Path] = {}
         self._candidate_of_directory: dict[Path, Path | None] = {}
         self._roots: dict[Path, Path | DlinkError] = {}
         self._checkouts: dict[Path, _Checkout | DlinkError] = {}
@@ -936,7 +937,12 @@ class RepoResolver:
         return found
 
     def _root(self, directory: Path) -> Path:
-        candidate = self._candidate(directory)
+        # git finds the repository from the physical directory (a symlink to a directory
+        # inside a checkout belongs to that checkout): walk up the same way.
+        physical = self._physical.get(directory)
+        if physical is None:
+            physical = self._physical[directory] = Path(os.path.realpath(directory))
+        candidate = self._candidate(physical)
         if candidate is None:
             raise _not_a_checkout(directory)
         root = self._roots.get(candidate)
