@@ -268,8 +268,14 @@ def test_ci_variables_describe_only_their_own_checkout(tmp_path: Path) -> None:
 
 
 def test_explicit_remote_beats_ci_variables(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", remotes={"origin": GH, "fork": "https://github.com/me/my_repo"})
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "ci/x"}
+    repo = make_repo(
+        tmp_path / "r", remotes={"origin": GH, "fork": "https://github.com/me/my_repo"}
+    )
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "ci/x",
+    }
     chosen = RepoResolver().resolve(repo / "Dockerfile", remote="fork", env=env)
     assert (chosen.source, chosen.url) == ("remote:fork", "https://github.com/me/my_repo")
     assert RepoResolver().resolve(repo / "Dockerfile", env=env).source == "ci:github"
