@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dlink.errors import DlinkError
-from dlink.repo import HeadFacts, RepoIdentity, RepoResolver, head_facts, redact_url
+from dlink.repo import HeadFacts, NoRepository, RepoIdentity, RepoResolver, head_facts, redact_url
 from gitrepo import add_file, commit_file, git, make_repo, remote_get_url, set_config
 
 GH = "https://github.com/monalisa/my_repo"
@@ -456,3 +456,24 @@ def test_head_facts_nearest_tag(tmp_path: Path) -> None:
 def test_head_facts_outside_a_repository(tmp_path: Path) -> None:
     with pytest.raises(DlinkError, match="is not inside a git repository"):
         head_facts(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param("bare.git", id="bare-repository"),
+        pytest.param("r/.git/hooks", id="inside-dot-git"),
+    ],
+)
+def test_git_directories_have_no_files_to_check(tmp_path: Path, where: str) -> None:
+    make_repo(tmp_path / "r", remotes={"origin": GH})
+    git(tmp_path, "clone", "--quiet", "--bare", str(tmp_path / "r"), str(tmp_path / "bare.git"))
+    error = resolve_error(tmp_path / where)
+    assert "bare git repository" in error.message and not isinstance(error, NoRepository)
+
+
+def test_no_git_and_no_remote_are_no_repository(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    assert isinstance(resolve_error(tmp_path / "plain"), NoRepository)
+    make_repo(tmp_path / "fresh")
+    assert isinstance(resolve_error(tmp_path / "fresh" / "Dockerfile"), NoRepository)

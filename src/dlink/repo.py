@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import stat
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -648,16 +649,16 @@ def _git_message(completed: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def _directory_of(path: Path) -> Path:
-    if path.is_dir():
-        directory = path
-    elif path.exists() or path.is_symlink():
-        directory = path.parent
-    else:
-        raise DlinkError(
-            f"{path}: no such file or directory",
-            hint="give a Dockerfile or a directory inside the repository",
-        )
-    return Path(os.path.abspath(directory))
+    try:
+        is_directory = stat.S_ISDIR(os.stat(path).st_mode)  # one stat: this runs per file
+    except OSError:
+        if not os.path.islink(path):
+            raise DlinkError(
+                f"{path}: no such file or directory",
+                hint="give a Dockerfile or a directory inside the repository",
+            ) from None
+        is_directory = False  # a dangling symlink: its directory still has a repository
+    return Path(os.path.abspath(path if is_directory else path.parent))
 
 
 def _not_a_checkout(directory: Path) -> NoRepository:
@@ -838,9 +839,9 @@ class RepoResolver:
     """
 
     def __init__(self) -> None:
-        self._physical: dict[Path, Path] = {}
-        self._candidate_of_directory: dict[Path, Path | None] = {}
-        self._roots: dict[Path, Path | DlinkError] = {}
+        self._physical: dict[str, str] = {}
+        self._candidate_of_directory: dict[str, str | None] = {}
+        self._roots: dict[str, Path | DlinkError] = {}
         self._checkouts: dict[Path, _Checkout | DlinkError] = {}
         self._identities: dict[tuple[Path, str | None], RepoIdentity | DlinkError] = {}
         self._ssh_hosts = _SshHosts()
@@ -915,43 +916,63 @@ class RepoResolver:
             # Not a git checkout (a source tarball): inside the workspace is enough.
             return directory.resolve() == top or top in directory.resolve().parents
 
-    def _candidate(self, directory: Path) -> Path | None:
+    # The walks below use plain strings: pathlib's objects cost more than the stat
+    # calls they wrap, and these run once per directory of a large tree.
+
+    def _candidate(self, directory: str) -> str | None:
         """The nearest directory at or above `directory` that holds `.git` (or is a git
         directory itself); None when there is none. Remembered for every directory walked."""
-        walked: list[Path] = []
+        walked: list[str] = []
         current = directory
         while True:
             if current in self._candidate_of_directory:
                 found = self._candidate_of_directory[current]
                 break
             walked.append(current)
-            if os.path.lexists(current / ".git") or _looks_like_git_directory(current):
+            # A git directory itself (a bare `name.git`, or `.git` when asked about a path
+            # inside it) is only looked for under its conventional name: one stat per
+            # directory, not four.
+            if os.path.lexists(os.path.join(current, ".git")) or (
+                current.endswith(".git") and _looks_like_git_directory(Path(current))
+            ):
                 found = current
                 break
-            if current.parent == current:
+            parent = os.path.dirname(current)
+            if parent == current:
                 found = None
                 break
-            current = current.parent
+            current = parent
         for seen in walked:
             self._candidate_of_directory[seen] = found
         return found
 
+    def _physical_directory(self, directory: str) -> str:
+        """`directory` with symlinks resolved, as git sees it (a symlink to a directory
+        inside a checkout belongs to that checkout). One `lstat` per new directory: the
+        parent's answer is reused."""
+        known = self._physical.get(directory)
+        if known is None:
+            parent, name = os.path.split(directory)
+            if parent == directory or not name:
+                known = directory
+            elif os.path.islink(directory):
+                known = os.path.realpath(directory)
+            else:
+                known = os.path.join(self._physical_directory(parent), name)
+            self._physical[directory] = known
+        return known
+
     def _root(self, directory: Path) -> Path:
-        # git finds the repository from the physical directory (a symlink to a directory
-        # inside a checkout belongs to that checkout): walk up the same way.
-        physical = self._physical.get(directory)
-        if physical is None:
-            physical = self._physical[directory] = Path(os.path.realpath(directory))
-        candidate = self._candidate(physical)
-        if candidate is None:
+        found = self._candidate(self._physical_directory(str(directory)))
+        if found is None:
             raise _not_a_checkout(directory)
-        root = self._roots.get(candidate)
+        root = self._roots.get(found)
         if root is None:
             try:
-                root = _work_tree_root(candidate, directory)
+                root = _work_tree_root(Path(found), directory)
             except DlinkError as error:
                 root = error
-            self._roots[candidate] = root
+            self._roots[found] = root
         if isinstance(root, DlinkError):
             if isinstance(root, NoRepository):
                 raise _not_a_checkout(directory)
