@@ -88,6 +88,7 @@ def _options(
     config: Path | None,
     fail_on: str | None,
     force_exclude: bool = False,
+    unsafe_fixes: bool | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
@@ -108,6 +109,7 @@ def _options(
         config,
         fail_on,
         force_exclude,
+        unsafe_fixes,
     )
 
 
@@ -125,8 +127,9 @@ def _show_files(options: LintOptions) -> None:
         typer.echo(f"unused pattern {pattern}: matches no Dockerfile here")
 
 
-def _print_outcomes(run: LintRun, diff: bool) -> None:
-    """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
+def _print_outcomes(run: LintRun, diff: bool, *, fixing: bool = False) -> None:
+    """Per-file errors, diffs and "fixed" lines, in the order the files were checked, then
+    the unsafe fixes left unapplied and the run's notices."""
     for outcome in run.outcomes:
         if outcome.before is not None and outcome.after is not None:
             if diff:
@@ -136,6 +139,19 @@ def _print_outcomes(run: LintRun, diff: bool) -> None:
                 typer.echo(f"fixed {outcome.shown} ({count} edit{'s' * (count != 1)})", err=True)
         if outcome.error is not None:
             fail(outcome.error)
+    if fixing:
+        for finding in run.findings:
+            if finding.edits and not finding.fix_safe:
+                would = finding.fix_title or "apply an unsafe fix"
+                typer.echo(
+                    redact(
+                        f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: "
+                        f"would {would}; pass --unsafe-fixes or set repo-url"
+                    ),
+                    err=True,
+                )
+    for notice in run.notices:
+        typer.echo(redact(f"dlink: note: {notice}"), err=True)
 
 
 def _print_diff(shown: str, before: bytes, after: bytes) -> None:
@@ -232,15 +248,28 @@ def fix_command(
     fail_on: FailOnOpt = None,
     force_exclude: ForceExcludeOpt = False,
     show_files: ShowFilesOpt = False,
+    unsafe_fixes: Annotated[
+        bool | None,
+        typer.Option(
+            "--unsafe-fixes/--no-unsafe-fixes",
+            help="Also apply unsafe fixes: repointing a label at the repository a git remote "
+            "suggests (default: the unsafe-fixes setting, else no).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
+
+    Only safe fixes apply unless --unsafe-fixes is given: repointing a label at another
+    repository is unsafe when that repository is a git remote's guess rather than
+    --repo-url, repo-url or the CI's.
 
     Example: dlink fix Dockerfile   (or: dlink fix --diff . to preview)
     """
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude,
+            force_exclude, unsafe_fixes,
         )
         if show_files:
             _show_files(options)
@@ -248,7 +277,7 @@ def fix_command(
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:
         raise fail(error) from None
-    _print_outcomes(run, diff=diff)
+    _print_outcomes(run, diff=diff, fixing=True)
     if run.findings:
         from dlink.report import render
         from dlink.rules import ALL_RULES
