@@ -33,6 +33,10 @@ from servers import (
 SOURCE = "org.opencontainers.image.source"
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
+TITLE = "org.opencontainers.image.title"
+URL = "org.opencontainers.image.url"
+VERSION = "org.opencontainers.image.version"
+LICENSES = "org.opencontainers.image.licenses"
 WIDGET = "https://github.com/acme/widget"
 EPOCH = "1700000000"
 EPOCH_RFC3339 = "2023-11-14T22:13:20Z"
@@ -442,7 +446,7 @@ def test_default_passes_the_label_and_leaves_the_file(
     assert passed_source is (variant != "right")
     if variant != "right":
         assert "passing the right value at build time" in err
-    assert re.fullmatch(rf"{re.escape(registry.host)}/{repository}@sha256:[0-9a-f]{{64}}\n", out)
+    assert re.fullmatch(rf"{re.escape(tag)}@sha256:[0-9a-f]{{64}}\n", out)
 
 
 def test_fix_rewrites_the_file_then_builds(
@@ -631,7 +635,8 @@ def test_dry_run_prints_commands_and_runs_nothing(
         "printf '%s\\n' '***' | docker login --username Octo-Cat --password-stdin ghcr.io",
         (
             f"docker build --file {dockerfile} --tag ghcr.io/acme/widget:latest "
-            f"--label {REVISION}={sha} --label {CREATED}={EPOCH_RFC3339} --build-arg X=1 {project}"
+            f"--label {REVISION}={sha} --label {CREATED}={EPOCH_RFC3339} "
+            f"--label {TITLE}=widget --label {URL}={WIDGET} --build-arg X=1 {project}"
         ),
         "docker push ghcr.io/acme/widget:latest",
     ]
@@ -783,3 +788,233 @@ def test_dockerd_fixture_is_private(dockerd: Dockerd, docker_env: dict[str, str]
     document = json.loads(info.stdout)
     assert document["DockerRootDir"].startswith(str(dockerd.root))
     assert "127.0.0.0/8" in json.dumps(document["RegistryConfig"])
+
+
+# -- multi-platform, pass-through and annotations: command lines as data -----------------
+# buildx is not packaged for this machine's distribution, so its command lines are
+# tested as data here; podman and buildah also run for real below.
+
+BUILDX_CONTAINER = Engine("docker", "docker", buildx=True, buildx_driver="docker-container")
+BUILDX_DOCKER_DRIVER = Engine("docker", "docker", buildx=True, buildx_driver="docker")
+TWO = "linux/amd64,linux/arm64"
+
+
+def _annotation(engine: Engine, environ: Mapping[str, str] | None = None, **spec: str) -> str:
+    argv = build.build_command(
+        engine, BuildSpec(".", "Dockerfile", ("r/i:1",), {}, {SOURCE: WIDGET}, **spec), environ
+    ).argv
+    return argv[argv.index("--annotation") + 1]
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec", "environ", "level"),
+    [
+        pytest.param(BUILDX, {"platform": TWO}, {}, "index,manifest", id="two-platforms"),
+        pytest.param(BUILDX_CONTAINER, {}, {}, "index,manifest", id="default-provenance-container-driver"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {}, {}, "manifest", id="docker-driver-no-default-attestations"),
+        pytest.param(BUILDX_CONTAINER, {"provenance": "false"}, {}, "manifest", id="provenance-off"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {"provenance": "mode=max"}, {}, "index,manifest", id="provenance-on"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {"sbom": "true"}, {}, "index,manifest", id="sbom-on"),
+        pytest.param(BUILDX_CONTAINER, {}, {"BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}, "manifest", id="no-default-attestations"),
+        pytest.param(BUILDX, {}, {}, "manifest", id="driver-unknown"),
+    ],
+)  # fmt: skip
+def test_buildx_annotates_the_index_whenever_the_push_can_be_one(
+    engine: Engine, spec: dict[str, str], environ: dict[str, str], level: str
+) -> None:
+    assert _annotation(engine, environ, **spec) == f"{level}:{SOURCE}={WIDGET}"
+
+
+def test_buildx_passes_cache_attestations_secrets_and_ssh_through() -> None:
+    spec = BuildSpec(
+        ".", "Dockerfile", ("r/i:1",), platform=TWO,
+        cache_from=("type=registry,ref=r/i:cache",), cache_to=("type=inline",),
+        provenance="mode=max", sbom="true", secrets=("id=npm,env=NPM_TOKEN",), ssh=("default",),
+    )  # fmt: skip
+    argv = build.build_command(BUILDX, spec).argv
+    assert argv == (
+        "docker", "buildx", "build", "--file", "Dockerfile", "--tag", "r/i:1",
+        "--platform", TWO, "--cache-from", "type=registry,ref=r/i:cache", "--cache-to", "type=inline",
+        "--secret", "id=npm,env=NPM_TOKEN", "--ssh", "default", "--provenance=mode=max", "--sbom=true",
+        "--push", ".",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec", "fragment"),
+    [
+        pytest.param(DOCKER, {"platform": TWO}, "docker without buildx cannot build several platforms", id="classic-multi"),
+        pytest.param(DOCKER, {"sbom": "true"}, "docker without buildx does not support --sbom", id="classic-sbom"),
+        pytest.param(DOCKER, {"secrets": ("id=a,src=f",)}, "does not support --secret", id="classic-secret"),
+        pytest.param(PODMAN, {"provenance": "mode=max"}, "podman does not support --provenance", id="podman-provenance"),
+        pytest.param(BUILDAH, {"sbom": "true"}, "buildah does not support --sbom", id="buildah-sbom"),
+        pytest.param(BUILDAH, {"cache_to": ("a", "b")}, "one --cache-from and one --cache-to", id="buildah-two-caches"),
+    ],
+)  # fmt: skip
+def test_unsupported_requests_are_refused_before_building(
+    engine: Engine, spec: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(DlinkError, match=re.escape(fragment)):
+        build.build_command(engine, BuildSpec(".", "Dockerfile", ("r/i:1",), **spec))  # type: ignore[arg-type]
+
+
+def test_docker_classic_passes_cache_from() -> None:
+    spec = BuildSpec(".", "Dockerfile", ("r/i:1",), cache_from=("r/i:cache",))
+    assert build.build_command(DOCKER, spec).argv[-3:] == ("--cache-from", "r/i:cache", ".")
+
+
+@pytest.mark.parametrize(
+    "engine", [PODMAN, BUILDAH, Engine("buildah", "buildah", index_annotations=True)]
+)
+def test_daemonless_multi_platform_builds_and_pushes_a_manifest_list(engine: Engine) -> None:
+    spec = BuildSpec(
+        ".", "Dockerfile", ("127.0.0.1:5000/a/b:1", "ghcr.io/a/b:1"), {SOURCE: WIDGET},
+        {SOURCE: WIDGET}, platform="linux/amd64, linux/arm64", manifest_list="localhost/l:list",
+    )  # fmt: skip
+    commands = build.plan_commands(engine, spec, [])
+    name = engine.executable
+    assert commands[0].argv == (
+        name, "build", "--file", "Dockerfile", "--manifest", "localhost/l:list",
+        "--label", f"{SOURCE}={WIDGET}", "--annotation", f"{SOURCE}={WIDGET}",
+        "--platform", TWO, ".",
+    )  # fmt: skip
+    annotate = [(name, "manifest", "annotate", "--index", "--annotation", f"{SOURCE}={WIDGET}", "localhost/l:list")]
+    pushes = [
+        (name, "manifest", "push", "--all", "--format", "oci", "--tls-verify=false", "localhost/l:list", "docker://127.0.0.1:5000/a/b:1"),
+        (name, "manifest", "push", "--all", "--format", "oci", "localhost/l:list", "docker://ghcr.io/a/b:1"),
+    ]  # fmt: skip
+    assert [c.argv for c in commands[1:]] == (annotate if engine.index_annotations else []) + pushes + [
+        (name, "manifest", "rm", "localhost/l:list")
+    ]
+    assert commands[-1].may_fail
+
+
+@pytest.mark.parametrize(
+    ("output", "driver"),
+    [
+        pytest.param("Name:   default\nDriver: docker\n\nNodes:\n", "docker", id="docker"),
+        pytest.param("Name: b\nDriver:        docker-container\n", "docker-container", id="container"),
+        pytest.param("", None, id="nothing"),
+    ],
+)
+def test_parse_buildx_driver(output: str, driver: str | None) -> None:
+    assert build.parse_buildx_driver(output) == driver
+
+
+def test_probe_engine_reads_the_installed_engines() -> None:
+    for name in ("buildah", "podman"):
+        if shutil.which(name):
+            probed = build.probe_engine(Engine(name, name))
+            help_text = subprocess.run(
+                [name, "manifest", "annotate", "--help"], capture_output=True, text=True, check=False
+            ).stdout
+            assert probed.index_annotations is ("--index" in help_text)
+
+
+@pytest.mark.parametrize(
+    "epoch",
+    [
+        pytest.param("١٧٠٠٠٠٠٠٠٠", id="arabic-indic-digits"),
+        pytest.param("²", id="superscript"),
+        pytest.param("253402300800", id="after-9999"),
+        pytest.param("9" * 400, id="huge"),
+    ],
+)
+def test_created_timestamp_refuses_what_python_would_crash_on(epoch: str) -> None:
+    with pytest.raises(DlinkError, match="SOURCE_DATE_EPOCH"):
+        build.created_timestamp({"SOURCE_DATE_EPOCH": epoch}, datetime.now(timezone.utc))
+    assert build.created_timestamp({"SOURCE_DATE_EPOCH": "253402300799"}, datetime.now(timezone.utc)) == "9999-12-31T23:59:59Z"
+
+
+# -- labels that are certain, tags from git (pure) ------------------------------------------
+
+from dlink import publish  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("tags_on_head", "branch", "expected"),
+    [
+        pytest.param(["v1.2.3"], "main", ["1.2.3", "1.2", "1", "latest", "main", "sha-0123456"], id="release"),
+        pytest.param(["0.4.1"], None, ["0.4.1", "0.4", "latest", "sha-0123456"], id="zero-major-no-bare-0"),
+        pytest.param(["v2.0.0-rc.1"], "main", ["2.0.0-rc.1", "main", "sha-0123456"], id="pre-release"),
+        pytest.param(["nightly"], "feature/Login_2", ["feature-Login_2", "sha-0123456"], id="not-semver-branch-sanitised"),
+        pytest.param(["v1.0.0", "v1.0.1"], "main", ["main", "sha-0123456"], id="two-versions-not-certain"),
+    ],
+)  # fmt: skip
+def test_git_tags(tags_on_head: list[str], branch: str | None, expected: list[str]) -> None:
+    got = publish.git_tags(["ghcr.io/acme/widget"], tags_on_head, branch, "0123456789abcdef")
+    assert got == [f"ghcr.io/acme/widget:{suffix}" for suffix in expected]
+
+
+MIT_TEXT = """MIT License
+
+Copyright (c) 2024 Acme
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction.
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param({"pyproject.toml": '[project]\nname = "w"\nlicense = "Apache-2.0"\n'}, "Apache-2.0", id="pep639"),
+        pytest.param({"pyproject.toml": '[project]\nlicense = {text = "MIT"}\n'}, "MIT", id="pep621-text"),
+        pytest.param({"pyproject.toml": '[project]\nlicense = {text = "see LICENSE file"}\n'}, None, id="prose-is-not-spdx"),
+        pytest.param({"package.json": '{"license": "MIT OR Apache-2.0"}'}, "MIT OR Apache-2.0", id="package-json-expression"),
+        pytest.param({"package.json": '{"license": "UNLICENSED"}'}, None, id="unlicensed"),
+        pytest.param({"Cargo.toml": '[package]\nlicense = "MPL-2.0"\n'}, "MPL-2.0", id="cargo"),
+        pytest.param({"LICENSE": MIT_TEXT}, "MIT", id="license-file-mit"),
+        pytest.param({"LICENSE": "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n"}, None, id="gpl-only-or-later-unknown"),
+        pytest.param({"LICENSE": MIT_TEXT, "package.json": '{"license": "ISC"}'}, None, id="disagree"),
+        pytest.param({"LICENSE": MIT_TEXT, "package.json": '{"license": "MIT"}'}, "MIT", id="agree"),
+        pytest.param({"pyproject.toml": "[project\n"}, None, id="broken-toml"),
+        pytest.param({}, None, id="nothing"),
+    ],
+)  # fmt: skip
+def test_project_licenses(files: dict[str, str], expected: str | None, tmp_path: Path) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert publish.project_licenses(tmp_path)[0] == expected
+
+
+def test_temporary_config_keeps_the_users_helpers_for_other_registries() -> None:
+    user = {
+        "credsStore": "desktop",
+        "credHelpers": {"gcr.io": "gcloud", "ghcr.io": "gh"},
+        "auths": {"ghcr.io": {"auth": "b2xkOm9sZA=="}, "quay.io": {"auth": "cTpx"}},
+        "currentContext": "remote",
+    }
+    config = publish.temporary_config(user, ["ghcr.io"], "octo", "tok")
+    assert config["credsStore"] == "desktop" and config["currentContext"] == "remote"
+    assert config["credHelpers"] == {"gcr.io": "gcloud", "ghcr.io": ""}  # "" = this file
+    assert config["auths"] == {
+        "ghcr.io": {"auth": base64.b64encode(b"octo:tok").decode()},
+        "quay.io": {"auth": "cTpx"},
+    }
+    podman = publish.temporary_config(user, ["ghcr.io"], "octo", "tok", docker=False)
+    assert podman["credHelpers"] == {"gcr.io": "gcloud"}
+
+
+@pytest.mark.parametrize(
+    ("build_args", "labels", "refused"),
+    [
+        pytest.param(["GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789"], [], True, id="token-shape"),
+        pytest.param(["NPM_TOKEN=abc"], [], True, id="secret-name"),
+        pytest.param(["SRC=https://u:hunter2@github.com/acme/widget"], [], True, id="url-password"),
+        pytest.param(["SRC=https://github.com/acme/widget", "VERSION=1.0"], [], False, id="clean"),
+        pytest.param([], ["a=https://x-access-token:hunter2@github.com/o/r"], True, id="label-url"),
+        pytest.param([], ["a=glpat-abcdefghijklmnopqrst"], True, id="label-gitlab-token"),
+        pytest.param([], ["a=git@github.com:o/r.git"], False, id="ssh-user-is-no-secret"),
+    ],
+)  # fmt: skip
+def test_argument_credentials(build_args: list[str], labels: list[str], refused: bool) -> None:
+    found = publish.argument_credentials(build_args, labels)
+    assert bool(found) is refused
+    assert not any("hunter2" in line or "ghp_" in line or "glpat-" in line for line in found)

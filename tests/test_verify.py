@@ -108,6 +108,8 @@ def test_verify_json(
         "expected": WIDGET,
         "ok": ok,
         "labels": labels,
+        "index_annotations": None,
+        "platforms": [{"platform": None, "source": source, "ok": ok}],
     }
 
 
