@@ -875,17 +875,28 @@ def test_daemonless_multi_platform_builds_and_pushes_a_manifest_list(engine: Eng
     name = engine.executable
     assert commands[0].argv == (
         name, "build", "--file", "Dockerfile", "--manifest", "localhost/l:list",
+        *(["--layers=false"] if engine.name == "podman" else []),
         "--label", f"{SOURCE}={WIDGET}", "--annotation", f"{SOURCE}={WIDGET}",
         "--platform", TWO, ".",
     )  # fmt: skip
-    annotate = [(name, "manifest", "annotate", "--index", "--annotation", f"{SOURCE}={WIDGET}", "localhost/l:list")]
+    annotate = [
+        (
+            name,
+            "manifest",
+            "annotate",
+            "--index",
+            "--annotation",
+            f"{SOURCE}={WIDGET}",
+            "localhost/l:list",
+        )
+    ]
     pushes = [
         (name, "manifest", "push", "--all", "--format", "oci", "--tls-verify=false", "localhost/l:list", "docker://127.0.0.1:5000/a/b:1"),
         (name, "manifest", "push", "--all", "--format", "oci", "localhost/l:list", "docker://ghcr.io/a/b:1"),
     ]  # fmt: skip
-    assert [c.argv for c in commands[1:]] == (annotate if engine.index_annotations else []) + pushes + [
-        (name, "manifest", "rm", "localhost/l:list")
-    ]
+    assert [c.argv for c in commands[1:]] == (
+        annotate if engine.index_annotations else []
+    ) + pushes + [(name, "manifest", "rm", "localhost/l:list")]
     assert commands[-1].may_fail
 
 
@@ -893,7 +904,9 @@ def test_daemonless_multi_platform_builds_and_pushes_a_manifest_list(engine: Eng
     ("output", "driver"),
     [
         pytest.param("Name:   default\nDriver: docker\n\nNodes:\n", "docker", id="docker"),
-        pytest.param("Name: b\nDriver:        docker-container\n", "docker-container", id="container"),
+        pytest.param(
+            "Name: b\nDriver:        docker-container\n", "docker-container", id="container"
+        ),
         pytest.param("", None, id="nothing"),
     ],
 )
@@ -906,7 +919,10 @@ def test_probe_engine_reads_the_installed_engines() -> None:
         if shutil.which(name):
             probed = build.probe_engine(Engine(name, name))
             help_text = subprocess.run(
-                [name, "manifest", "annotate", "--help"], capture_output=True, text=True, check=False
+                [name, "manifest", "annotate", "--help"],
+                capture_output=True,
+                text=True,
+                check=False,
             ).stdout
             assert probed.index_annotations is ("--index" in help_text)
 
@@ -923,7 +939,10 @@ def test_probe_engine_reads_the_installed_engines() -> None:
 def test_created_timestamp_refuses_what_python_would_crash_on(epoch: str) -> None:
     with pytest.raises(DlinkError, match="SOURCE_DATE_EPOCH"):
         build.created_timestamp({"SOURCE_DATE_EPOCH": epoch}, datetime.now(timezone.utc))
-    assert build.created_timestamp({"SOURCE_DATE_EPOCH": "253402300799"}, datetime.now(timezone.utc)) == "9999-12-31T23:59:59Z"
+    assert (
+        build.created_timestamp({"SOURCE_DATE_EPOCH": "253402300799"}, datetime.now(timezone.utc))
+        == "9999-12-31T23:59:59Z"
+    )
 
 
 # -- labels that are certain, tags from git (pure) ------------------------------------------
@@ -1018,3 +1037,276 @@ def test_argument_credentials(build_args: list[str], labels: list[str], refused:
     found = publish.argument_credentials(build_args, labels)
     assert bool(found) is refused
     assert not any("hunter2" in line or "ghp_" in line or "glpat-" in line for line in found)
+
+
+# -- real runs: podman and buildah build FROM scratch for two platforms --------------------
+
+
+def _tag_release(project: Path) -> None:
+    """Project metadata that declares a licence, committed and tagged v1.2.3 on HEAD."""
+    (project / "pyproject.toml").write_text('[project]\nname = "widget"\nlicense = "MIT"\n')
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "release")
+    _git(project, "tag", "v1.2.3")
+
+
+@pytest.mark.parametrize("engine", ["buildah", "podman"])
+def test_multi_platform_index_with_every_label_read_back(
+    engine: str,
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _tag_release(project)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    repository = f"acme/{_name(request)}"
+    tag = f"{registry.host}/{repository}:1.2.3"
+    metadata = tmp_path / "metadata.json"
+    argv = ["build-push", str(project), "-t", tag, "--engine", engine, "--platform", TWO]
+    code, out, err = _run(argv + ["--metadata-file", str(metadata)], capsys, monkeypatch)
+    assert code == 0, err
+    assert PASSWORD not in out + err
+
+    image = _client().read_image(parse_image_ref(tag))
+    assert image.is_index
+    assert sorted(p.platform or "" for p in image.images) == ["linux/amd64", "linux/arm64"]
+    expected = {
+        SOURCE: WIDGET,
+        REVISION: _git(project, "rev-parse", "HEAD"),
+        CREATED: EPOCH_RFC3339,
+        TITLE: "widget",
+        URL: WIDGET,
+        VERSION: "v1.2.3",
+        LICENSES: "MIT",
+    }
+    for platform_image in image.images:
+        assert platform_image.labels.items() >= expected.items(), platform_image.platform
+        assert platform_image.annotations[SOURCE] == WIDGET  # each platform's manifest
+    assert out == f"{tag}@{image.digest}\n"
+    document = json.loads(metadata.read_text())
+    assert document["tags"] == {tag: image.digest}
+    assert document["containerimage.digest"] == image.digest
+    leftovers = subprocess.run(
+        [engine, "images", "--noheading"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "dlink-build-" not in leftovers  # the local manifest list was removed
+
+    # verify reads the same index: every platform, and says the index has no annotation
+    # (buildah 1.28 / podman 4.3 cannot annotate an index; newer ones do, see the data tests)
+    code, out, err = _run(
+        ["verify", tag, "--repo-url", WIDGET, "-u", USER, "--password-stdin"],
+        capsys,
+        monkeypatch,
+        PASSWORD,
+    )
+    assert code == 0, err
+    assert f"{tag} [linux/amd64]: {SOURCE}={WIDGET} matches" in out
+    assert f"{tag} [linux/arm64]: {SOURCE}={WIDGET} matches" in out
+    index_line = out.splitlines()[0]
+    assert index_line.startswith(f"{tag} [index]: ")
+
+
+def test_single_platform_podman_with_tags_from_git(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _tag_release(project)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    name = f"{registry.host}/acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", name, "--engine", "podman", "--tags-from", "git"]
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    short = _git(project, "rev-parse", "--short=7", "HEAD")
+    suffixes = ["1.2.3", "1.2", "1", "latest", "main", f"sha-{short}"]
+    assert [line.split("@")[0] for line in out.splitlines()] == [f"{name}:{s}" for s in suffixes]
+    digests = {line.split("@")[1] for line in out.splitlines()}
+    assert len(digests) == 1  # one image under six tags
+    labels = _pushed_labels(registry, name.split("/", 1)[1], "1.2")
+    assert labels[VERSION] == "v1.2.3" and labels[SOURCE] == WIDGET
+
+
+def test_label_option_overrides_and_dockerfile_wins(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "Dockerfile").write_bytes(
+        b"FROM scratch\nLABEL org.opencontainers.image.title=mine\n"
+    )
+    _git(project, "commit", "-q", "-am", "title")
+    argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/widget", "--dry-run"]
+    argv += ["--engine", "docker", "--label", f"{URL}=https://widget.example", "--label", "x=y"]
+    monkeypatch.setenv(
+        "PATH", f"{Path(shutil.which('docker') or '/usr/bin/docker').parent}:/usr/bin:/bin"
+    )
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    build_line = out.splitlines()[0]
+    assert f"--label {TITLE}=" not in build_line  # the Dockerfile sets it
+    assert f"--label {URL}=https://widget.example" in build_line
+    assert "--label x=y" in build_line
+    code, _, err = _run(
+        argv + ["--label", f"{SOURCE}=https://github.com/other/repo"], capsys, monkeypatch
+    )
+    assert code == 2 and "is not the repository" in err
+
+
+def test_docker_without_buildx_refuses_two_platforms_before_building(
+    project: Path,
+    recorder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")  # the classic builder, even if buildx exists
+    argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/w", "--platform", TWO]
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 2
+    assert "docker without buildx cannot build several platforms" in err
+    assert invocations(recorder) == []
+
+
+# -- no credential left behind --------------------------------------------------------------
+
+
+def _credential_helper(bin_dir: Path, log: Path, registry: Registry) -> None:
+    """`docker-credential-dlinktest`: knows USER/PASSWORD for `registry`, logs each call."""
+    bin_dir.mkdir(exist_ok=True)
+    helper = bin_dir / "docker-credential-dlinktest"
+    answer = json.dumps({"ServerURL": registry.host, "Username": USER, "Secret": PASSWORD})
+    helper.write_text(
+        "#!/bin/sh\n"
+        'input=$(cat)\n'
+        f'printf "%s %s\\n" "$1" "$(printf %s "$input" | head -c 80 | tr -d \'\\n\' | sed s/{PASSWORD}/PASSWORD/)" >> "{log}"\n'
+        'case "$1" in\n'
+        f'  get) case "$input" in *{registry.host}*) printf \'%s\' \'{answer}\';; '
+        '*) echo "credentials not found in native keychain"; exit 1;; esac;;\n'
+        "  list) echo '{}';;\n"
+        "esac\n"
+    )  # fmt: skip
+    helper.chmod(0o755)
+
+
+def _files_containing(root: Path, secret: bytes) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and secret in path.read_bytes():
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR for this test alone: whatever dlink leaves there is visible."""
+    import tempfile
+
+    directory = tmp_path / "tmpdir"
+    directory.mkdir()
+    monkeypatch.setenv("TMPDIR", str(directory))
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+def test_docker_token_leaves_no_trace_and_the_users_config_unchanged(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user's config names a credential store: a `docker login` would put the token
+    there (a keychain outlives the run). dlink's temporary config must keep it out."""
+    config = Path(docker_env["DOCKER_CONFIG"]) / "config.json"
+    user_config = json.dumps(
+        {"credsStore": "dlinktest", "auths": {"other.example:5000": {}}}, indent="\t"
+    ).encode()
+    config.write_bytes(user_config)
+    log = tmp_path / "helper.log"
+    log.touch()
+    _credential_helper(tmp_path / "helpers", log, registry)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'helpers'}:{os.environ['PATH']}")
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    repository = f"acme/{_name(request)}"
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert config.read_bytes() == user_config
+    assert sorted(Path(docker_env["DOCKER_CONFIG"]).iterdir()) == [config]
+    assert list(private_tmp.iterdir()) == []  # the temporary config is gone
+    assert not any(line.startswith("store") for line in log.read_text().splitlines())
+    helper = tmp_path / "helpers" / "docker-credential-dlinktest"  # knows it, by design
+    assert _files_containing(tmp_path, PASSWORD.encode()) == [helper]
+    assert PASSWORD not in out + err
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_docker_without_token_uses_the_users_credential_helper(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = Path(docker_env["DOCKER_CONFIG"]) / "config.json"
+    user_config = json.dumps({"credHelpers": {registry.host: "dlinktest"}}).encode()
+    config.write_bytes(user_config)
+    log = tmp_path / "helper.log"
+    log.touch()
+    _credential_helper(tmp_path / "helpers", log, registry)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'helpers'}:{os.environ['PATH']}")
+    repository = f"acme/{_name(request)}"
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    calls = log.read_text().splitlines()
+    assert any(call.startswith(f"get {registry.host}") for call in calls), calls
+    assert config.read_bytes() == user_config
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_podman_token_leaves_no_trace_and_the_users_auth_file_unchanged(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    auth_file = Path(containers_env["REGISTRY_AUTH_FILE"])
+    user_auth = json.dumps({"auths": {"quay.example": {"auth": "dXNlcjpvdGhlcg=="}}}).encode()
+    auth_file.write_bytes(user_auth)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    repository = f"acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", "podman"]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    assert auth_file.read_bytes() == user_auth
+    assert list(private_tmp.iterdir()) == []
+    assert _files_containing(tmp_path, PASSWORD.encode()) == []
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET

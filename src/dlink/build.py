@@ -476,6 +476,10 @@ def build_command(
     argv += ["--file", spec.dockerfile]
     if spec.manifest_list is not None:
         argv += ["--manifest", spec.manifest_list]  # tags are pushed from the list
+        if engine.name == "podman" and not (spec.cache_from or spec.cache_to):
+            # podman 4.3 reuses a cached layer built for another platform (FROM scratch),
+            # so the list ends up with one platform; without layer caching it has all.
+            argv.append("--layers=false")
     else:
         for tag in spec.tags:
             argv += ["--tag", tag]

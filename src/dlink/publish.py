@@ -846,6 +846,7 @@ def read_back(plan_: Plan, token: Token | None, environ: Mapping[str, str]) -> O
             image, tag, plan_.repository, plan_.labels,
             index_annotations=plan_.annotations if plan_.index_annotations else {},
             manifest_annotations=plan_.annotations,
+            platforms=plan_.spec.platforms if plan_.spec.multi_platform else (),
         )  # fmt: skip
         pushed.append(Pushed(tag, image.digest))
     return Outcome(tuple(pushed), tuple(problems))
@@ -859,11 +860,23 @@ def check_image(
     *,
     index_annotations: Mapping[str, str],
     manifest_annotations: Mapping[str, str],
+    platforms: Sequence[str] = (),
 ) -> list[str]:
-    """What is wrong with a pushed image; each problem names the platform it is on."""
+    """What is wrong with a pushed image; each problem names the platform it is on.
+
+    With several `platforms` asked for, the image must be an index holding each one:
+    an engine that pushes one platform and reports success is caught here.
+    """
     from dlink.repo import same_repository
 
     problems: list[str] = []
+    if platforms:
+        pushed = {platform_image.platform for platform_image in image.images}
+        missing = [platform for platform in platforms if platform not in pushed]
+        if not image.is_index or missing:
+            problems.append(
+                f"{tag}: platform(s) {', '.join(missing or platforms)} missing from what was pushed"
+            )
     if image.is_index:
         for key, value in index_annotations.items():
             found = image.annotations.get(key)
