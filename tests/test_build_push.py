@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1310,3 +1311,178 @@ def test_podman_token_leaves_no_trace_and_the_users_auth_file_unchanged(
     assert list(private_tmp.iterdir()) == []
     assert _files_containing(tmp_path, PASSWORD.encode()) == []
     assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+# -- a secret never goes into an image, a child's argv or the output ----------------------
+
+SECRET = "hunter2-Sup3r-Secret-Value"
+GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+WITH_TOKEN_LABEL = (
+    b"FROM scratch\nCOPY hello.txt /\n"
+    b'LABEL org.opencontainers.image.source="https://x-access-token:' + SECRET.encode()
+    + b'@github.com/acme/widget"\n'
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options", "where", "fix_hint"),
+    [
+        pytest.param(WITH_TOKEN_LABEL, [], "Dockerfile:3:", True, id="source-label-url"),
+        pytest.param(
+            b"FROM scratch\nENV TOKEN=" + GH_TOKEN.encode() + b"\n", [], "Dockerfile:2:", False, id="env-token-shape"
+        ),
+        pytest.param(
+            b"FROM scratch\nENV TOKEN=" + GH_TOKEN.encode() + b"\n", ["--fix"], "Dockerfile:2:", False, id="env-token-fix-cannot-help"
+        ),
+        pytest.param(
+            b"FROM scratch\nRUN git clone https://u:" + SECRET.encode() + b"@example.com/r.git\n", [], "Dockerfile:2:", False, id="run-url"
+        ),
+        pytest.param(
+            UNFIXABLE, ["--build-arg", f"SRC=https://u:{SECRET}@github.com/acme/widget"], "--build-arg SRC", False, id="build-arg-url"
+        ),
+        pytest.param(DOCKERFILES["right"], ["--build-arg", f"GITHUB_TOKEN={GH_TOKEN}"], "--build-arg GITHUB_TOKEN=***", False, id="build-arg-token"),
+        pytest.param(DOCKERFILES["right"], ["--build-arg", f"DB_PASSWORD={SECRET}"], "--build-arg DB_PASSWORD=***", False, id="build-arg-secret-name"),
+        pytest.param(DOCKERFILES["right"], ["--label", f"x=https://u:{SECRET}@e.com"], "--label x=", False, id="label-option"),
+    ],
+)  # fmt: skip
+def test_a_credential_stops_build_push(
+    dockerfile: bytes,
+    options: list[str],
+    where: str,
+    fix_hint: bool,
+    project: Path,
+    recorder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "Dockerfile").write_bytes(dockerfile)
+    for dry_run in ([], ["--dry-run"]):
+        argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/widget", *options, *dry_run]
+        code, out, err = _run(argv, capsys, monkeypatch)
+        assert code == 2, err
+        assert "refusing to build, the image would carry a secret" in err
+        assert where in err
+        assert ("dlink fix" in err) is fix_hint or "--fix" in options
+        assert SECRET not in out + err and GH_TOKEN not in out + err
+        assert "Traceback" not in err
+    assert invocations(recorder) == []  # no engine ran, so no argv ever held it
+    assert (project / "Dockerfile").read_bytes() == dockerfile
+
+
+def test_fix_removes_the_credential_first_and_the_image_never_holds_it(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    recorder: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_bytes(WITH_TOKEN_LABEL)
+    docker_login(registry, docker_env)
+    repository = f"acme/{_name(request)}"
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--fix"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert SECRET.encode() not in dockerfile.read_bytes()
+    assert SECRET not in out + err + recorder.read_text()
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+    assert SECRET.encode() not in _config_blob(registry, repository, "latest")  # history too
+
+
+def _config_blob(registry: Registry, repository: str, tag: str) -> bytes:
+    """The whole image config (labels and history) as the registry serves it."""
+    from servers import _OPENER, _basic, OCI_MANIFEST
+
+    authorization = _basic(registry.username, registry.password)
+    accept = f"application/vnd.docker.distribution.manifest.v2+json, {OCI_MANIFEST}"
+    manifest_request = urllib.request.Request(
+        registry.url(f"/v2/{repository}/manifests/{tag}"),
+        headers={"Authorization": authorization, "Accept": accept},
+    )
+    with _OPENER.open(manifest_request, timeout=30) as reply:
+        manifest = json.load(reply)
+    blob_request = urllib.request.Request(
+        registry.url(f"/v2/{repository}/blobs/{manifest['config']['digest']}"),
+        headers={"Authorization": authorization},
+    )
+    with _OPENER.open(blob_request, timeout=30) as reply:
+        return bytes(reply.read())
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param(f"u:{SECRET}@ghcr.io/acme/widget:1", id="userinfo"),
+        pytest.param(f"https://u:{SECRET}@ghcr.io/acme/widget:1", id="url"),
+        pytest.param(f"{GH_TOKEN}@ghcr.io/acme/widget", id="token-as-user"),
+    ],
+)
+def test_a_malformed_image_reference_is_never_echoed(
+    tag: str, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for dry_run in ([], ["--dry-run"]):
+        code, out, err = _run(
+            ["build-push", str(project), "-t", tag, *dry_run], capsys, monkeypatch
+        )
+        assert code == 2
+        assert err.startswith("dlink: error: invalid tag")
+        assert SECRET not in out + err and GH_TOKEN not in out + err
+
+
+def test_dry_run_masks_the_token_and_shows_build_args(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
+    monkeypatch.setenv("GITHUB_ACTOR", "octo")
+    argv = ["build-push", str(project), "--dry-run", "--engine", "podman", "--build-arg", "V=1.0"]
+    code, out, err = _run(argv + ["--secret", "id=npm,env=NPM_TOKEN"], capsys, monkeypatch)
+    assert code == 0, err
+    assert GH_TOKEN not in out + err
+    assert "--build-arg V=1.0" in out
+    assert out.splitlines()[0].startswith("printf '%s\\n' '***' | podman login")
+    assert "--secret id=npm,env=NPM_TOKEN" in out
+
+
+def test_display_redacts_whatever_looks_like_a_credential() -> None:
+    command = Command(
+        (
+            "docker",
+            "build",
+            "--build-arg",
+            f"T={GH_TOKEN}",
+            "--label",
+            f"s=https://u:{SECRET}@h/r",
+            ".",
+        ),
+        "build",
+        ".",
+    )
+    shown = command.display(["given-token"])
+    assert GH_TOKEN not in shown and SECRET not in shown
+    assert Command(("x", "given-token"), "push", "t").display(["given-token"]) == "x '***'"
+
+
+@pytest.mark.parametrize("epoch", ["١٧٠٠٠٠٠٠٠٠", "99999999999999999999999", "12ab"])
+def test_source_date_epoch_is_a_one_line_error(
+    epoch: str, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    argv = [
+        "build-push",
+        str(project),
+        "-t",
+        "127.0.0.1:5000/acme/w",
+        "--dry-run",
+        "--engine",
+        "docker",
+    ]
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 2
+    assert "\ndlink: error: SOURCE_DATE_EPOCH" in err
+    assert len([line for line in err.splitlines() if line.startswith("dlink: error")]) == 1
+    assert "Traceback" not in err

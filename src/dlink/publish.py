@@ -184,29 +184,28 @@ def shown(value: str) -> str:
 
 
 def dockerfile_credentials(
-    data: bytes, path: str, label_values: Sequence[tuple[int, str]]
-) -> list[str]:
-    """Where the Dockerfile (or a label value as the build sees it) carries a credential.
+    data: bytes, label_values: Sequence[tuple[int, str]] = ()
+) -> list[tuple[int, str]]:
+    """(line, what, redacted) where the Dockerfile, or a label value as the build sees
+    it, carries a credential.
 
     `label_values` are (line, value) of every label reaching the image, expanded with
     the build args: a credential that arrives through --build-arg counts too.
     """
+    from dlink.build import TOKEN_SHAPE
+
     text = data.decode("utf-8", errors="replace")
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
     seen_lines: set[int] = set()
     for number, line in enumerate(text.splitlines(), start=1):
-        from dlink.build import TOKEN_SHAPE
-
         words = _SCHEME_URL_WORD.findall(line)
         if TOKEN_SHAPE.search(line) or any(credential_in(word) for word in words):
-            found.append(
-                f"{path}:{number}: a credential in the Dockerfile: {shown(line.strip())[:200]}"
-            )
+            found.append((number, f"a credential in the Dockerfile: {shown(line.strip())[:200]}"))
             seen_lines.add(number)
     for number, value in label_values:
         if number not in seen_lines and credential_in(value):
             found.append(
-                f"{path}:{number}: a label gets a credential through a build arg: {shown(value)[:200]}"
+                (number, f"a label gets a credential through a build arg: {shown(value)[:200]}")
             )
             seen_lines.add(number)
     return found
@@ -524,15 +523,21 @@ def plan(
         ]
     except (ParseError, ModelError):
         label_values = []
-    found = dockerfile_credentials(built, str(dockerfile), label_values)
-    if found:
+    found_built = dockerfile_credentials(built, label_values)
+    if found_built:
+        # Say where on disk: after --fix the lines have moved, so name the original line
+        # for each finding that is still there.
+        on_disk = {what: number for number, what in dockerfile_credentials(data, label_values)}
+        where = [
+            f"{dockerfile}:{on_disk.get(what, number)}: {what}" for number, what in found_built
+        ]
         # Would --fix help? It strips credentials from the source label (DLK104).
         fix_helps = (
             not request.fix
             and label_plan.fixed is not None
-            and len(dockerfile_credentials(label_plan.fixed, str(dockerfile), [])) < len(found)
+            and len(dockerfile_credentials(label_plan.fixed, [])) < len(found_built)
         )
-        raise _refuse_credentials(found, fix_can_help=fix_helps)
+        raise _refuse_credentials(where, fix_can_help=fix_helps)
 
     def unless_set(key: str, value: str | None, why_not: str = "") -> None:
         if build.mentions_label(built, key):
