@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from clirun import run_cli as _run
-from dlink import build
+from dlink import build, publish
 from dlink.build import BuildSpec, Command, Engine
 from dlink.errors import DlinkError
 from dlink.registry import Credentials, RegistryClient, parse_image_ref
@@ -948,8 +948,6 @@ def test_created_timestamp_refuses_what_python_would_crash_on(epoch: str) -> Non
 
 # -- labels that are certain, tags from git (pure) ------------------------------------------
 
-from dlink import publish  # noqa: E402
-
 
 @pytest.mark.parametrize(
     ("tags_on_head", "branch", "expected"),
@@ -1172,7 +1170,7 @@ def test_docker_without_buildx_refuses_two_platforms_before_building(
 ) -> None:
     monkeypatch.setenv("DOCKER_BUILDKIT", "0")  # the classic builder, even if buildx exists
     argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/w", "--platform", TWO]
-    code, out, err = _run(argv, capsys, monkeypatch)
+    code, _, err = _run(argv, capsys, monkeypatch)
     assert code == 2
     assert "docker without buildx cannot build several platforms" in err
     assert invocations(recorder) == []
@@ -1396,7 +1394,7 @@ def test_fix_removes_the_credential_first_and_the_image_never_holds_it(
 
 def _config_blob(registry: Registry, repository: str, tag: str) -> bytes:
     """The whole image config (labels and history) as the registry serves it."""
-    from servers import _OPENER, _basic, OCI_MANIFEST
+    from servers import _OPENER, OCI_MANIFEST, _basic
 
     authorization = _basic(registry.username, registry.password)
     accept = f"application/vnd.docker.distribution.manifest.v2+json, {OCI_MANIFEST}"
@@ -1481,7 +1479,7 @@ def test_source_date_epoch_is_a_one_line_error(
         "--engine",
         "docker",
     ]
-    code, out, err = _run(argv, capsys, monkeypatch)
+    code, _, err = _run(argv, capsys, monkeypatch)
     assert code == 2
     assert "\ndlink: error: SOURCE_DATE_EPOCH" in err
     assert len([line for line in err.splitlines() if line.startswith("dlink: error")]) == 1
