@@ -747,22 +747,12 @@ def test_daemonless_engines(
     engine: str,
     project: Path,
     registry: Registry,
-    tmp_path: Path,
+    containers_env: dict[str, str],
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """podman and buildah: optional engines, tested where installed (CI installs neither)."""
-    if shutil.which(engine) is None:
-        pytest.skip(
-            f"{engine} is not installed (optional; .ci/install-servers does not install it)"
-        )
-    storage = tmp_path / "containers-storage.conf"
-    storage.write_text(
-        f'[storage]\ndriver = "vfs"\nrunroot = "{tmp_path}/run"\ngraphroot = "{tmp_path}/graph"\n'
-    )
-    monkeypatch.setenv("CONTAINERS_STORAGE_CONF", str(storage))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    """podman and buildah, one platform: label and manifest annotation read back."""
     monkeypatch.setenv("CR_PAT", PASSWORD)
     monkeypatch.setenv("GITHUB_ACTOR", USER)
     repository = f"acme/{_name(request)}"

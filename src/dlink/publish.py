@@ -147,6 +147,7 @@ class Plan:
     logins: tuple[str, ...]  # registries logged in to with the token
     notes: tuple[str, ...]
     metadata_file: Path | None = None
+    insecure: bool = False  # read back over plain http
 
 
 @dataclass(frozen=True)
@@ -633,6 +634,7 @@ def plan(
         logins=tuple(logins),
         notes=tuple(notes),
         metadata_file=request.metadata_file,
+        insecure=request.insecure,
     )
 
 
@@ -845,7 +847,7 @@ def read_back(plan_: Plan, token: Token | None, environ: Mapping[str, str]) -> O
                 if token is not None
                 else build.stored_credentials(plan_.engine, ref.registry, environ)
             )
-            client = clients[ref.registry] = RegistryClient(credentials)
+            client = clients[ref.registry] = RegistryClient(credentials, insecure=plan_.insecure)
         image = client.read_image(ref)
         problems += check_image(
             image, tag, plan_.repository, plan_.labels,
