@@ -82,10 +82,10 @@ What GitHub Container Registry (ghcr.io) needs to link an image to its repositor
         packages: write
   and logs in with ${{ github.actor }} and ${{ secrets.GITHUB_TOKEN }} (build-push reads
   GITHUB_ACTOR and GITHUB_TOKEN, and gives the token to the engine on stdin only).
-- To link an existing package by hand: on GitHub, open the package (your profile or
-  organisation -> Packages -> the package) -> Package settings -> "Connect repository"
-  (or "Manage Actions access" -> "Add repository" to let another repository's
-  workflows push to it).
+- To link an existing package by hand: on GitHub, open the package page (your
+  profile or the organisation -> Packages -> the package) and click "Connect
+  repository", then choose the repository. In the package's settings, "Manage
+  Actions access" lets another repository's workflows push to it.
 """
 
 

@@ -228,13 +228,20 @@ def rules(
 
 
 @app.command("explain")
-def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. DLK101.")]) -> None:
+def explain(
+    code: Annotated[str, typer.Argument(help="A rule code, e.g. DLK101, or 'ghcr'.")],
+) -> None:
     """Print a rule's documentation, with a bad and a good example.
 
     Example: dlink explain DLK103
     """
     from dlink.rules import RULES_BY_CODE
 
+    if code.lower() == "ghcr":  # a topic, not a rule: what GHCR needs (build-push)
+        from dlink.publish import GHCR_GUIDE
+
+        typer.echo(GHCR_GUIDE.rstrip())
+        return
     rule = RULES_BY_CODE.get(code.upper())
     if rule is None:
         raise fail(DlinkError(f"unknown rule {code!r}", "dlink rules lists them"))
