@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -1474,3 +1475,56 @@ def test_source_date_epoch_is_a_one_line_error(
     assert "\ndlink: error: SOURCE_DATE_EPOCH" in err
     assert len([line for line in err.splitlines() if line.startswith("dlink: error")]) == 1
     assert "Traceback" not in err
+
+
+def test_temporary_auth_keeps_plugins_and_is_removed(tmp_path: Path) -> None:
+    user_dir = tmp_path / "user-docker"
+    (user_dir / "cli-plugins").mkdir(parents=True)
+    plugin = user_dir / "cli-plugins" / "docker-buildx"
+    plugin.write_text("#!/bin/sh\n")
+    plugin.chmod(0o755)
+    (user_dir / "config.json").write_text('{"currentContext": "remote"}')
+    environ = {"DOCKER_CONFIG": str(user_dir), "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    token = publish.Token("tok-xyz", "CR_PAT", "octo")
+    with publish.temporary_auth(DOCKER, ["ghcr.io"], token, environ) as env:
+        private = Path(env["DOCKER_CONFIG"])
+        assert private != user_dir and oct(private.stat().st_mode & 0o777) == "0o700"
+        assert oct((private / "config.json").stat().st_mode & 0o777) == "0o600"
+        assert json.loads((private / "config.json").read_text())["currentContext"] == "remote"
+        assert build.has_buildx(env)  # the user's plugins are still found
+    assert not private.exists()
+    assert (user_dir / "config.json").read_text() == '{"currentContext": "remote"}'
+
+
+def test_temporary_auth_is_removed_on_sigterm(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM: the private configuration must still go."""
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from dlink import publish\n"
+        "from dlink.build import Engine\n"
+        "env = {'HOME': sys.argv[1], 'DOCKER_CONFIG': sys.argv[1]}\n"
+        "with publish.temporary_auth(Engine('docker', 'docker'), ['ghcr.io'],\n"
+        "        publish.Token('tok-xyz', 'CR_PAT', 'u'), env) as run_env:\n"
+        "    print(run_env['DOCKER_CONFIG'], flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    signal.pause()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    private = Path(done.stdout.strip())
+    assert done.returncode == 128 + 15, done.stderr
+    assert private.parent == tmp_path and not private.exists()
+
+
+def test_explain_ghcr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _run(["explain", "ghcr"], capsys, monkeypatch)
+    assert code == 0
+    for fragment in ("same owner", "first created", "packages: write", "Connect"):
+        assert fragment.lower() in out.lower()
