@@ -112,7 +112,10 @@ class Request:
     fix: bool = False
     strict: bool = False
     engine_name: str | None = None
-    build_args: tuple[str, ...] = ()
+    build_args: tuple[str, ...] = ()  # as given, NAME=VALUE or NAME: passed to the engine
+    # The values the build sees (a bare NAME taken from the environment): the CLI's one
+    # --build-arg parser makes them, so check, fix and build-push agree.
+    build_arg_values: Mapping[str, str] = field(default_factory=dict)
     labels: tuple[str, ...] = ()  # --label KEY=VALUE: added, or overriding dlink's
     target: str | None = None
     platform: str | None = None
@@ -479,9 +482,7 @@ def plan(
 
     engine = build.find_engine(request.engine_name, environ)
     data = read_dockerfile(dockerfile)
-    from dlink.cli.app import parse_build_args  # one parser for --build-arg everywhere
-
-    build_args = parse_build_args(list(request.build_args), environ)
+    build_args = dict(request.build_arg_values)
     for name, value in build_args.items():
         if credential_in(value) or (value and _SECRET_NAME.search(name)):
             raise _refuse_credentials(

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlink.cli.app import app, fail, repository_of
+from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 
 if TYPE_CHECKING:
@@ -261,6 +261,9 @@ def build_push(
     )
     environ = os.environ
     try:
+        request = replace(
+            request, build_arg_values=parse_build_args(list(build_arg or ()), environ)
+        )
         given = _token(password_stdin, username, BUILD_TOKEN_VARIABLES, environ)
         token = None if given is None else publish.Token(given.token, given.origin, given.username)
         plan = publish.plan(request, token, environ, datetime.now(timezone.utc), _note)
