@@ -1528,3 +1528,29 @@ def test_explain_ghcr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     assert code == 0
     for fragment in ("same owner", "first created", "packages: write", "Connect"):
         assert fragment.lower() in out.lower()
+
+
+def test_podman_without_token_uses_the_users_login(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    private_tmp: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An earlier `podman login` (the user's auth file) is what podman and the read-back use."""
+    auth_file = Path(containers_env["REGISTRY_AUTH_FILE"])
+    subprocess.run(
+        ["podman", "login", "--tls-verify=false", "--username", USER, "--password-stdin", registry.host],
+        input=PASSWORD + "\n", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    before = auth_file.read_bytes()
+    repository = f"acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", "podman"]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    assert "logging in" not in err
+    assert auth_file.read_bytes() == before
+    assert list(private_tmp.iterdir()) == []
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
