@@ -173,11 +173,10 @@ def credential_in(value: str) -> bool:
     from dlink.build import TOKEN_SHAPE
     from dlink.repo import url_has_credentials
 
-    return (
-        bool(TOKEN_SHAPE.search(value))
-        or ("@" in value or "?" in value)
-        and (url_has_credentials(value))
-    )
+    if TOKEN_SHAPE.search(value):
+        return True
+    # Only a URL-like value can carry userinfo or a secret query parameter.
+    return ("@" in value or "?" in value) and url_has_credentials(value)
 
 
 def shown(value: str) -> str:
