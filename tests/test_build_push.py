@@ -1554,3 +1554,22 @@ def test_podman_without_token_uses_the_users_login(
     assert auth_file.read_bytes() == before
     assert list(private_tmp.iterdir()) == []
     assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_read_back_catches_a_platform_the_engine_dropped(registry: Registry) -> None:
+    """What podman 4.3 did with a cached FROM-scratch layer: one platform pushed of two."""
+    from servers import push_image
+
+    push_image(registry, "acme/dropped", "v1", {SOURCE: WIDGET}, platforms=("linux/amd64",))
+    push_image(registry, "acme/single", "v1", {SOURCE: WIDGET})
+    for repository, expected in (
+        ("acme/dropped", "platform(s) linux/arm64 missing"),
+        ("acme/single", "platform(s) linux/amd64, linux/arm64 missing"),
+    ):
+        tag = f"{registry.host}/{repository}:v1"
+        image = _client().read_image(parse_image_ref(tag))
+        problems = publish.check_image(
+            image, tag, WIDGET, {}, index_annotations={}, manifest_annotations={},
+            platforms=("linux/amd64", "linux/arm64"),
+        )  # fmt: skip
+        assert problems == [f"{tag}: {expected} from what was pushed"]
