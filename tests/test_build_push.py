@@ -753,20 +753,21 @@ def test_daemonless_engines(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """podman and buildah, one platform: label and manifest annotation read back."""
+    """podman and buildah, one platform: label and manifest annotation read back; a
+    build secret passed through with --secret (from a file) reaches no part of the image."""
     monkeypatch.setenv("CR_PAT", PASSWORD)
     monkeypatch.setenv("GITHUB_ACTOR", USER)
+    secret_file = project.parent / "npmrc"
+    secret_file.write_text(SECRET)
     repository = f"acme/{_name(request)}"
-    code, out, err = _run(
-        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", engine],
-        capsys,
-        monkeypatch,
-    )
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", engine]
+    code, out, err = _run(argv + ["--secret", f"id=npmrc,src={secret_file}"], capsys, monkeypatch)
     assert code == 0, err
-    assert PASSWORD not in out + err
+    assert PASSWORD not in out + err and SECRET not in out + err
     image = _client().read_image(parse_image_ref(f"{registry.host}/{repository}:latest"))
     assert image.images[0].labels[SOURCE] == WIDGET
     assert image.images[0].annotations[SOURCE] == WIDGET  # manifest annotation, as GHCR reads
+    assert SECRET.encode() not in _config_blob(registry, repository, "latest")
 
 
 def test_dockerd_fixture_is_private(dockerd: Dockerd, docker_env: dict[str, str]) -> None:
