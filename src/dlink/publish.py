@@ -496,6 +496,7 @@ def plan(
     )
     labels: dict[str, str] = {}
     fixed: bytes | None = None
+    label_note = None  # said once the secret scan below has passed
     if not label_plan.ok:
         state = "is missing" if label_plan.current is None else f"is {shown(label_plan.current)!r}"
         problem = f"{dockerfile}: {SOURCE_LABEL} {state}, expected {repository!r}"
@@ -504,11 +505,11 @@ def plan(
         if request.fix and label_plan.fixed is not None:
             fixed = label_plan.fixed
             verb = "would rewrite" if request.dry_run else "rewriting"
-            say(f"{problem}; {verb} the file before building (--fix)")
+            label_note = f"{problem}; {verb} the file before building (--fix)"
         else:
             labels[SOURCE_LABEL] = repository
             why = "it cannot be fixed automatically; " if request.fix else ""
-            say(
+            label_note = (
                 f"{problem}; {why}passing the right value at build time (--label), "
                 f"the file is unchanged" + ("" if request.fix else " (--fix rewrites it)")
             )
@@ -539,6 +540,8 @@ def plan(
             and len(dockerfile_credentials(label_plan.fixed, [])) < len(found_built)
         )
         raise _refuse_credentials(where, fix_can_help=fix_helps)
+    if label_note is not None:
+        say(label_note)
 
     def unless_set(key: str, value: str | None, why_not: str = "") -> None:
         if build.mentions_label(built, key):
