@@ -56,7 +56,12 @@ class Subject:
 
 
 def finding_at(
-    rule: RuleInfo, subject: Subject, start: int, end: int, message: str, edits: tuple[Edit, ...] = ()
+    rule: RuleInfo,
+    subject: Subject,
+    start: int,
+    end: int,
+    message: str,
+    edits: tuple[Edit, ...] = (),
 ) -> Finding:
     """A finding covering text offsets [start, end)."""
     df = subject.dockerfile
