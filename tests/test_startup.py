@@ -28,6 +28,7 @@ HEAVY = (
     "rich",
     "dlink.registry",
     "dlink.build",
+    "dlink.publish",
     "http.client",
     "ssl",
     "urllib.request",
