@@ -26,6 +26,7 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     config: Path | None = None
     fail_on: str | None = None
+    platforms: tuple[str, ...] = ("linux/amd64",)
 
 
 @dataclass
@@ -121,7 +122,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
-        context = Context(outcome.shown, identity.url, options.target, options.build_args)
+        context = Context(
+            outcome.shown, identity.url, options.target, options.build_args, options.platforms
+        )
         selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
@@ -129,6 +132,11 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         else:
             result = fix(data, context, selection)
             outcome.findings = result.remaining
+            if result.withheld is not None:
+                # A fix that failed its own verification: nothing is written (exit 2).
+                message = f"{outcome.shown}: fix withheld, file left unchanged: {result.withheld}"
+                outcome.error = DlinkError(message, "please report this as a dlink bug")
+                continue
             if result.changed:
                 outcome.before, outcome.after, outcome.edits = data, result.data, result.fixed
                 if diff:

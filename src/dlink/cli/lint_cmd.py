@@ -36,6 +36,14 @@ BuildArgOpt = Annotated[
     list[str] | None,
     typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable."),
 ]
+PlatformOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        help="OS/ARCH or OS/ARCH/VARIANT the image is built for (TARGETOS etc.); repeatable or "
+        "comma-separated; default linux/amd64.",
+    ),
+]
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option("--select", help="Only these rule codes or prefixes; repeatable."),
@@ -70,16 +78,24 @@ def _options(
     ignore: list[str] | None,
     config: Path | None,
     fail_on: str | None,
+    platform: list[str] | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
+    from dlink.model import parse_platforms
+
+    try:
+        platforms = parse_platforms(platform or [])
+    except ValueError as error:
+        raise DlinkError(str(error)) from None
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
     codes = tuple(c.upper() for c in (select or []))
     ignored = tuple(c.upper() for c in (ignore or []))
     return LintOptions(
-        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
+        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on,
+        platforms,
     )
 
 
@@ -146,6 +162,7 @@ def check(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -158,7 +175,7 @@ def check(
     try:
         fmt = _format(output_format)
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on, platform
         )
         run = run_lint(options, fixing=False)
     except DlinkError as error:
@@ -178,6 +195,7 @@ def fix_command(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -189,7 +207,7 @@ def fix_command(
     """
     try:
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on, platform
         )
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dlink.directives import Directives
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting, Model
+from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
 from dlink.syntax import Dockerfile, Instruction
 
 SOURCE_KEY = "org.opencontainers.image.source"
@@ -20,6 +21,8 @@ class Context:
     repo_url: str  # canonical URL of the repository holding the file
     target: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
+    # The platforms the image is built for (`os/arch[/variant]`); each is checked.
+    platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,9 @@ class Subject:
     """A parsed file with its model, as the rules see it."""
 
     dockerfile: Dockerfile
-    model: Model
+    model: Model  # for one of context.platforms
     context: Context
+    directives: Directives
 
     def image_labels(self) -> list[LabelSetting]:
         return self.model.image_labels(self.context.target)

@@ -4,7 +4,9 @@ The label must name the repository that holds the Dockerfile (its git remote,
 or --repo-url / repo-url in config). A fork, a mirror or a copied Dockerfile
 often carries someone else's URL, and the package then links to the wrong
 repository or to none (GitHub links only when the image and the repository
-share an owner).
+share an owner). A value written as `${NAME:-URL}` after `ARG NAME` is the
+fallback the build uses unless it passes NAME: that fallback is checked, and
+`fix` rewrites the fallback word only.
 
 Bad:
     LABEL org.opencontainers.image.source="https://github.com/upstream/my_repo"
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, has_variables
-from dlink.rules.source_value import source_repository, value_finding
+from dlink.rules.source_value import ValueKind, interpret, value_finding
 
 RULE = RuleInfo(
     code="DLK102",
@@ -33,13 +35,14 @@ def check(subject: Subject) -> list[Finding]:
     setting = subject.source_setting()
     if setting is None or setting.unresolved:
         return []
-    found = source_repository(setting.value)
-    from dlink.repo import redact_url, same_repository
-
-    if found is not None and same_repository(found, subject.context.repo_url):
+    if interpret(setting.value, subject.context.repo_url).kind is not ValueKind.OTHER_REPOSITORY:
         return []
-    shown = redact_url(setting.value) if setting.value else "an empty value"
-    message = f"source label is {shown!r}, but this file belongs to {subject.context.repo_url}"
+    from dlink.repo import redact_url
+
+    message = (
+        f"source label is {redact_url(setting.value)!r}, "
+        f"but this file belongs to {subject.context.repo_url}"
+    )
     if has_variables(setting.token.value.text):
         message += " (the value comes from a variable: change its default or the build argument)"
     return [value_finding(RULE, subject, setting, message)]
