@@ -17,7 +17,7 @@ _PAGE_SEGMENTS = frozenset({"tree", "blob", "-", "src", "commit", "commits", "re
 _HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?\Z")
 # `${NAME:-WORD}` or `${NAME-WORD}` as the whole value (optionally in double quotes),
 # with a literal WORD: what `fix` may rewrite when the value comes from a fallback.
-_FALLBACK = re.compile(r'\A("?)\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^"\'$`\\{}\s]*)\}\1\Z')
+_FALLBACK = re.compile(r'\A("?)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^"\'$`\\{}\s]*)\}\1\Z')
 
 
 class ValueKind(Enum):
@@ -101,7 +101,9 @@ def replace_source(subject: Subject, setting: LabelSetting) -> Edit | None:
     match = _FALLBACK.match(token.text)
     if match is None or quote_value(url, "", subject.dockerfile.escape) != url:
         return None
-    return Edit(token.start + match.start(2), token.start + match.end(2), url)
+    if match.group(2) in subject.context.build_args or setting.value != match.group(3):
+        return None  # the value is not the fallback's (a build argument gives it)
+    return Edit(token.start + match.start(3), token.start + match.end(3), url)
 
 
 def value_finding(rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str) -> Finding:
