@@ -93,9 +93,7 @@ INSERTIONS = [
         f"FROM a\nLABEL x=1 \\\n  # inside\n  y=2\n{NEW}\n",
         id="comment-inside-continuation",
     ),
-    pytest.param(
-        "\ufeffFROM a \\\n", f"\ufeffFROM a \n{NEW}\n", id="bom-and-escape-eof"
-    ),
+    pytest.param("\ufeffFROM a \\\n", f"\ufeffFROM a \n{NEW}\n", id="bom-and-escape-eof"),
 ]
 
 
@@ -111,14 +109,33 @@ def test_insertion_is_its_own_instruction(source: str, expected: str) -> None:
 # -- point 2: verification before writing --------------------------------------------------
 VERIFY = [
     pytest.param("FROM a\nRUN x\n", "FROM a\nRUN y\n", "would change instruction 2", id="run"),
-    pytest.param("FROM a\n", "FROM a\nLABEL k=\"open\n", "would not build", id="broken"),
-    pytest.param("FROM a\nLABEL x=1\n", f"FROM a\nLABEL x=2\n{NEW}\n", "other than the source", id="other-label"),
-    pytest.param("FROM a\n", f"FROM a\nLABEL {SRC}=https://github.com/x/y\n", "would set the source", id="wrong-source"),
+    pytest.param("FROM a\n", 'FROM a\nLABEL k="open\n', "would not build", id="broken"),
+    pytest.param(
+        "FROM a\nLABEL x=1\n",
+        f"FROM a\nLABEL x=2\n{NEW}\n",
+        "other than the source",
+        id="other-label",
+    ),
+    pytest.param(
+        "FROM a\n",
+        f"FROM a\nLABEL {SRC}=https://github.com/x/y\n",
+        "would set the source",
+        id="wrong-source",
+    ),
     pytest.param("FROM a\n", "FROM a\n# nothing\n", "still not be", id="source-not-set"),
-    pytest.param("FROM a\nRUN x\n", "FROM a\nRUN x\nRUN y\n", "would change instruction 3", id="added"),
-    pytest.param("FROM a\n", f"FROM a\nLABEL {SRC}={REPO}\nLABEL {SRC}={REPO}\n", "second fix round", id="not-idempotent"),
+    pytest.param(
+        "FROM a\nRUN x\n", "FROM a\nRUN x\nRUN y\n", "would change instruction 3", id="added"
+    ),
+    pytest.param(
+        "FROM a\n",
+        f"FROM a\nLABEL {SRC}={REPO}\nLABEL {SRC}={REPO}\n",
+        "second fix round",
+        id="not-idempotent",
+    ),
     pytest.param("FROM a\n", f"# escape=`\nFROM a\n{NEW}\n", "parser directives", id="directive"),
-    pytest.param("FROM a\nONBUILD RUN x\n", f"FROM a\n{NEW}\nONBUILD RUN y\n", "not a LABEL", id="onbuild"),
+    pytest.param(
+        "FROM a\nONBUILD RUN x\n", f"FROM a\n{NEW}\nONBUILD RUN y\n", "not a LABEL", id="onbuild"
+    ),
 ]
 
 
@@ -142,8 +159,21 @@ def _damaging_rule(subject: Subject) -> list[Finding]:
     run = next(i for i in subject.dockerfile.instructions if i.name == "run")
     edit = Edit(run.content_start, run.content_start + 3, "RUN echo pwned &&")
     info = ALL_RULES[1].info
-    return [Finding("Dockerfile", run.start_line, 1, run.start_line, 2, info.code, info.name,
-                    info.severity, "injected", True, (edit,))]
+    return [
+        Finding(
+            "Dockerfile",
+            run.start_line,
+            1,
+            run.start_line,
+            2,
+            info.code,
+            info.name,
+            info.severity,
+            "injected",
+            True,
+            (edit,),
+        )
+    ]
 
 
 def test_withheld_fix_writes_nothing_and_exits_2(
@@ -157,7 +187,9 @@ def test_withheld_fix_writes_nothing_and_exits_2(
     assert code == 2
     assert dockerfile.read_bytes() == b"FROM a\nRUN make\n"
     assert "fix withheld" in err and "would change instruction 2" in err
-    code, out, err = run_cli(["fix", "--diff", "--repo-url", REPO, str(dockerfile)], capsys, monkeypatch)
+    code, out, err = run_cli(
+        ["fix", "--diff", "--repo-url", REPO, str(dockerfile)], capsys, monkeypatch
+    )
     assert code == 2 and out == ""
 
 
@@ -215,48 +247,70 @@ VALUES = [
     ),
     pytest.param(f"FROM a\nARG URL\nLABEL {SRC}=${{URL:-{REPO}}}\n", [], None, id="right-fallback"),
     pytest.param(
-        f"ARG URL={REPO}\nFROM a\nLABEL {SRC}=$URL\n", ["DLK108"], None, id="global-arg-not-declared"
+        f"ARG URL={REPO}\nFROM a\nLABEL {SRC}=$URL\n",
+        ["DLK108"],
+        None,
+        id="global-arg-not-declared",
     ),
     pytest.param(
         f"FROM a\nLABEL {SRC}=$TARGETARCH\n", ["DLK108"], None, id="platform-arg-not-declared"
     ),
     pytest.param(
-        f"FROM a\nLABEL {SRC}={REPO}/tree/main/sub\n", ["DLK103"], f"FROM a\nLABEL {SRC}={REPO}\n",
+        f"FROM a\nLABEL {SRC}={REPO}/tree/main/sub\n",
+        ["DLK103"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
         id="tree-path",
     ),
     pytest.param(
-        f"FROM a\nLABEL {SRC}={REPO}/blob/main/Dockerfile\n", ["DLK103"],
-        f"FROM a\nLABEL {SRC}={REPO}\n", id="blob-path",
+        f"FROM a\nLABEL {SRC}={REPO}/blob/main/Dockerfile\n",
+        ["DLK103"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
+        id="blob-path",
     ),
     pytest.param(
-        f'FROM a\nLABEL {SRC}="github.com/monalisa/my_repo"\n', ["DLK103"],
-        f'FROM a\nLABEL {SRC}="{REPO}"\n', id="no-scheme",
+        f'FROM a\nLABEL {SRC}="github.com/monalisa/my_repo"\n',
+        ["DLK103"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        id="no-scheme",
     ),
     pytest.param(
-        f'FROM a\nLABEL {SRC}="https://www.github.com/monalisa/my_repo"\n', ["DLK103"],
-        f'FROM a\nLABEL {SRC}="{REPO}"\n', id="www",
+        f'FROM a\nLABEL {SRC}="https://www.github.com/monalisa/my_repo"\n',
+        ["DLK103"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        id="www",
     ),
     pytest.param(
-        f'FROM a\nLABEL {SRC}="HTTPS://GITHUB.COM/monalisa/my_repo"\n', ["DLK103"],
-        f'FROM a\nLABEL {SRC}="{REPO}"\n', id="upper-case-host",
+        f'FROM a\nLABEL {SRC}="HTTPS://GITHUB.COM/monalisa/my_repo"\n',
+        ["DLK103"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        id="upper-case-host",
     ),
     pytest.param(
-        f'FROM a\nLABEL {SRC}=" {REPO} "\n', ["DLK103"], f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        f'FROM a\nLABEL {SRC}=" {REPO} "\n',
+        ["DLK103"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
         id="blanks-inside-quotes",
     ),
     pytest.param(
-        f'FROM a\nLABEL {SRC}="unknown"\n', ["DLK109"], f'FROM a\nLABEL {SRC}="{REPO}"\n',
+        f'FROM a\nLABEL {SRC}="unknown"\n',
+        ["DLK109"],
+        f'FROM a\nLABEL {SRC}="{REPO}"\n',
         id="placeholder-unknown",
     ),
     pytest.param(
-        f"FROM a\nLABEL {SRC}=TODO\n", ["DLK109"], f"FROM a\nLABEL {SRC}={REPO}\n", id="placeholder-todo"
+        f"FROM a\nLABEL {SRC}=TODO\n",
+        ["DLK109"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
+        id="placeholder-todo",
     ),
     pytest.param(
         f'FROM a\nLABEL {SRC}=""\n', ["DLK109"], f'FROM a\nLABEL {SRC}="{REPO}"\n', id="empty"
     ),
     pytest.param(
-        f"FROM a\nLABEL {SRC}=https://example.com/other/thing\n", ["DLK102"],
-        f"FROM a\nLABEL {SRC}={REPO}\n", id="other-repository",
+        f"FROM a\nLABEL {SRC}=https://example.com/other/thing\n",
+        ["DLK102"],
+        f"FROM a\nLABEL {SRC}={REPO}\n",
+        id="other-repository",
     ),
 ]
 
@@ -292,10 +346,26 @@ def test_fallback_not_rewritten_when_a_build_arg_gives_the_value() -> None:
 
 # -- point 7: less noise ----------------------------------------------------------------------
 NOISE = [
-    pytest.param("FROM a AS base\nLABEL vendor=acme\nFROM base\nLABEL vendor=acme\n" f"LABEL {SRC}={REPO}\n", [], id="same-value-derived-stage"),
-    pytest.param("FROM a AS base\nLABEL vendor=acme\nFROM base\nLABEL vendor=other\n" f"LABEL {SRC}={REPO}\n", ["DLK107"], id="different-value"),
-    pytest.param(f"FROM a AS base\nLABEL {SRC}={REPO}\nFROM base\nLABEL {SRC}={REPO}\n", ["DLK107"], id="source-key-always"),
-    pytest.param(f"FROM a\nLABEL vendor=acme\nLABEL vendor=acme {SRC}={REPO}\n", ["DLK107"], id="same-stage-same-value"),
+    pytest.param(
+        f"FROM a AS base\nLABEL vendor=acme\nFROM base\nLABEL vendor=acme\nLABEL {SRC}={REPO}\n",
+        [],
+        id="same-value-derived-stage",
+    ),
+    pytest.param(
+        f"FROM a AS base\nLABEL vendor=acme\nFROM base\nLABEL vendor=other\nLABEL {SRC}={REPO}\n",
+        ["DLK107"],
+        id="different-value",
+    ),
+    pytest.param(
+        f"FROM a AS base\nLABEL {SRC}={REPO}\nFROM base\nLABEL {SRC}={REPO}\n",
+        ["DLK107"],
+        id="source-key-always",
+    ),
+    pytest.param(
+        f"FROM a\nLABEL vendor=acme\nLABEL vendor=acme {SRC}={REPO}\n",
+        ["DLK107"],
+        id="same-stage-same-value",
+    ),
 ]
 
 
@@ -310,17 +380,45 @@ DIRECTIVES = [
     pytest.param("# dlink: ignore=DLK101 -- dev image\nFROM a\n", [], id="reason-allowed"),
     pytest.param("# dlink: ignore=DLK1, DLK106\nFROM a\n", [], id="prefix-and-spaces"),
     pytest.param("# dlink: ignore=DLK101\n# another comment\nFROM a\n", [], id="comment-between"),
-    pytest.param("# dlink: ignore=DLK999\nFROM a\n", [(1, "DLK110"), (2, "DLK101")], id="unknown-code"),
-    pytest.param("# dlink: ignore=DLK101,DLK999\nFROM a\n", [(1, "DLK110")], id="unknown-and-known"),
-    pytest.param("# dlink: ignore DLK101\nFROM a\n", [(1, "DLK110"), (2, "DLK101")], id="malformed"),
-    pytest.param("# dlink: ignore=DLK101 DLK106\nFROM a\n", [(1, "DLK110"), (2, "DLK101")], id="missing-comma"),
-    pytest.param("# dlink: ignore=DLK101\n\nFROM a\n", [(1, "DLK111"), (3, "DLK101")], id="blank-line"),
-    pytest.param("# dlink: ignore=DLK101\n#\nFROM a\n", [(1, "DLK111"), (3, "DLK101")], id="empty-comment"),
-    pytest.param(f"FROM a\nLABEL {SRC}={REPO}\n# dlink: ignore=DLK101\n", [(3, "DLK111")], id="at-end"),
-    pytest.param(f"FROM a\n# dlink: skip-file\nLABEL {SRC}={REPO}\n", [(2, "DLK111")], id="skip-file-late"),
-    pytest.param(f"FROM a\nLABEL {SRC}={REPO} \\\n  # dlink: ignore=DLK106\n  x=1\n", [(3, "DLK111")], id="inside-continuation"),
-    pytest.param(f"FROM a\nLABEL {SRC}={REPO}\nRUN <<EOF\n# dlink: ignore=DLK999\nEOF\n", [], id="heredoc-body-is-data"),
-    pytest.param("# some dlink: text in a comment\nFROM a\n", [(2, "DLK101")], id="not-a-directive"),
+    pytest.param(
+        "# dlink: ignore=DLK999\nFROM a\n", [(1, "DLK110"), (2, "DLK101")], id="unknown-code"
+    ),
+    pytest.param(
+        "# dlink: ignore=DLK101,DLK999\nFROM a\n", [(1, "DLK110")], id="unknown-and-known"
+    ),
+    pytest.param(
+        "# dlink: ignore DLK101\nFROM a\n", [(1, "DLK110"), (2, "DLK101")], id="malformed"
+    ),
+    pytest.param(
+        "# dlink: ignore=DLK101 DLK106\nFROM a\n",
+        [(1, "DLK110"), (2, "DLK101")],
+        id="missing-comma",
+    ),
+    pytest.param(
+        "# dlink: ignore=DLK101\n\nFROM a\n", [(1, "DLK111"), (3, "DLK101")], id="blank-line"
+    ),
+    pytest.param(
+        "# dlink: ignore=DLK101\n#\nFROM a\n", [(1, "DLK111"), (3, "DLK101")], id="empty-comment"
+    ),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}={REPO}\n# dlink: ignore=DLK101\n", [(3, "DLK111")], id="at-end"
+    ),
+    pytest.param(
+        f"FROM a\n# dlink: skip-file\nLABEL {SRC}={REPO}\n", [(2, "DLK111")], id="skip-file-late"
+    ),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}={REPO} \\\n  # dlink: ignore=DLK106\n  x=1\n",
+        [(3, "DLK111")],
+        id="inside-continuation",
+    ),
+    pytest.param(
+        f"FROM a\nLABEL {SRC}={REPO}\nRUN <<EOF\n# dlink: ignore=DLK999\nEOF\n",
+        [],
+        id="heredoc-body-is-data",
+    ),
+    pytest.param(
+        "# some dlink: text in a comment\nFROM a\n", [(2, "DLK101")], id="not-a-directive"
+    ),
 ]
 
 

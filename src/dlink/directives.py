@@ -73,7 +73,9 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
     owner = [-1] * n
     starts_at: dict[int, int] = {}
     for index, instruction in enumerate(instructions):
-        mark = -2 if instruction.heredocs or (instruction.sub and instruction.sub.heredocs) else index
+        mark = (
+            -2 if instruction.heredocs or (instruction.sub and instruction.sub.heredocs) else index
+        )
         for line in range(instruction.start_line - 1, instruction.end_line):
             owner[line] = mark
         starts_at[instruction.start_line - 1] = index
@@ -134,9 +136,7 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
         target = attached[line]
         misplaced = None
         if target is None:
-            misplaced = (
-                "no instruction directly below it (a blank or empty `#` line ends its comment block)"
-            )
+            misplaced = "no instruction directly below it (a blank or empty `#` line ends its comment block)"
         elif good:
             ignored.setdefault(target, set()).update(good)
         items.append(Directive(line + 1, start, end, "ignore", good, bad, None, target, misplaced))

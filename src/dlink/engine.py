@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from dlink.directives import Directives, scan
+from dlink.directives import scan
 from dlink.edits import apply_edits
 from dlink.findings import Finding
 from dlink.model import DEFAULT_PLATFORM, Model, ModelError, build

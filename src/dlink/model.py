@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from dlink.syntax import Dockerfile, Instruction, LabelToken
@@ -298,7 +298,7 @@ def _declare_args(
     global_values: Mapping[str, str] | None,
     record: dict[str, str | None] | None,
     declared_unset: set[str],
-    env: Mapping[str, str] | None = None,
+    env: MutableMapping[str, str] | None = None,
 ) -> None:
     # Names declared earlier on the same line are visible to later defaults;
     # a chained mapping keeps that local without copying the environment.

@@ -53,8 +53,7 @@ def _as_repository_url(value: str) -> str | None:
     if found is None:
         return None
     host, _, path = found[len("https://") :].partition("/")
-    if host.startswith("www."):
-        host = host[len("www.") :]
+    host = host.removeprefix("www.")
     segments = path.split("/")
     if host == "github.com":
         segments = segments[:2]  # always OWNER/REPO; anything after is a page of it
