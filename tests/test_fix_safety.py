@@ -425,3 +425,17 @@ DIRECTIVES = [
 @pytest.mark.parametrize(("source", "found"), DIRECTIVES)
 def test_directives(source: str, found: list[tuple[int, str]]) -> None:
     assert [(f.line, f.code) for f in analyse(source.encode(), _context()).findings] == found
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        pytest.param("# dlink: ignore=DLK101\n\nFROM a\n", "a blank line", id="blank"),
+        pytest.param("# dlink: ignore=DLK101\n#\nFROM a\n", "an empty `#` line", id="empty-comment"),
+        pytest.param("FROM a\n# dlink: ignore=DLK101\n# more\n", "end of the file", id="eof"),
+        pytest.param("FROM a\n# dlink: skip-file\n", "top of the file", id="skip-file"),
+    ],
+)
+def test_misplaced_directive_says_why(source: str, reason: str) -> None:
+    found = [f for f in analyse(source.encode(), _context()).findings if f.code == "DLK111"]
+    assert len(found) == 1 and reason in found[0].message

@@ -87,14 +87,22 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
             stripped = dockerfile.lines[line].strip()
             if stripped.startswith("#"):
                 comment_text[line] = stripped[1:].strip()
-    # The instruction a comment line's block sits directly above (None: nothing).
+    # The instruction a comment line's block sits directly above (None: nothing), and
+    # else what ends the block first: computed once from the end, so linear.
     attached: list[int | None] = [None] * (n + 1)
+    ends_with = ["it is at the end of the file"] * (n + 1)
     for line in range(n - 1, -1, -1):
         below = line + 1
         if below in starts_at:
             attached[line] = starts_at[below]
         elif below < n and comment_text[below]:
-            attached[line] = attached[below]
+            attached[line], ends_with[line] = attached[below], ends_with[below]
+        elif below < n:
+            ends_with[line] = (
+                "an empty `#` line ends its comment block before the next instruction"
+                if comment_text[below] == ""
+                else "a blank line ends its comment block before the next instruction"
+            )
 
     items: list[Directive] = []
     ignored: dict[int, set[str]] = {}
@@ -136,7 +144,7 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
         target = attached[line]
         misplaced = None
         if target is None:
-            misplaced = "no instruction directly below it (a blank or empty `#` line ends its comment block)"
+            misplaced = ends_with[line]
         elif good:
             ignored.setdefault(target, set()).update(good)
         items.append(Directive(line + 1, start, end, "ignore", good, bad, None, target, misplaced))
