@@ -125,7 +125,7 @@ def fix(data: bytes, context: Context, selection: Selection = Selection()) -> Fi
         analysis = analyse(current, context, selection)
     if current == data:
         return FixResult(data, False, 0, analysis.findings)
-    problem = verify_fix(first, current, context, selection)
+    problem = verify_fix(first, current, context, selection, analysis)
     if problem is not None:
         return FixResult(data, False, 0, first.findings, withheld=problem)
     return FixResult(current, True, applied, analysis.findings)
@@ -138,23 +138,36 @@ def _shape(instruction: Instruction) -> tuple[object, ...]:
             instruction.heredocs, sub)  # fmt: skip
 
 
-def _final_labels(model: Model, stage_index: int) -> dict[str, tuple[str, frozenset[str]]]:
-    labels: dict[str, tuple[str, frozenset[str]]] = {}
-    for stage in model.lineage(model.stages[stage_index]):
+def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str]]], object]]:
+    """Per stage: the labels it sets itself (last one wins, source label left out) and the
+    source label its image ends with. Linear: a stage's parent always comes before it."""
+    unset = object()
+    result: list[tuple[dict[str, tuple[str, frozenset[str]]], object]] = []
+    for stage in model.stages:
+        own: dict[str, tuple[str, frozenset[str]]] = {}
         for setting in stage.labels:
-            labels[setting.key] = (setting.value, setting.unresolved | setting.out_of_scope)
-    return labels
+            own[setting.key] = (setting.value, setting.unresolved | setting.out_of_scope)
+        source = own.pop(SOURCE_KEY, unset)
+        if source is unset:
+            source = result[stage.parent][1] if stage.parent is not None else None
+        result.append((own, source))
+    return result
 
 
 def verify_fix(
-    before: Analysis, fixed: bytes, context: Context, selection: Selection
+    before: Analysis,
+    fixed: bytes,
+    context: Context,
+    selection: Selection,
+    after: Analysis | None = None,
 ) -> str | None:
     """Why the fixed bytes must not be written, or None when they are safe.
 
     (a) the text reads and builds; (b) every instruction but LABEL is what it was;
     (c) every stage ends with the labels it had, except the source label, which may
     only become the repository's URL, and does in the target stage when a source
-    fix was made; (d) another fix round would change nothing.
+    fix was made; (d) another fix round would change nothing. `after` is the analysis
+    of `fixed` when the caller has it already.
     """
     old = before.dockerfile
     if old is None:
@@ -170,25 +183,28 @@ def verify_fix(
     if keep != got:
         where = next((n for n, (a, b) in enumerate(zip(keep, got)) if a != b), min(len(keep), len(got)))
         return f"the fix would change instruction {where + 1} (not a LABEL): {keep[where:where + 1]}"
-    after = analyse(fixed, context, selection)
+    if after is None:
+        after = analyse(fixed, context, selection)
     if after.dockerfile is None or not after.models:
         reason = after.findings[0].message if after.findings else "it is skipped"
         return f"the fixed file would not build: {reason}"
     url = context.repo_url
     source_fixed = any(f.code in _SOURCE_FIXES and f.edits for f in before.findings)
+    wanted: tuple[str, frozenset[str]] = (url, frozenset())
     for old_model, new_model in zip(before.models, after.models):
-        if len(old_model.stages) != len(new_model.stages):
+        if [s.parent for s in old_model.stages] != [s.parent for s in new_model.stages]:
             return "the fix would change the stages"
         target = new_model.target(context.target).index
-        for index in range(len(old_model.stages)):
-            was, now = _final_labels(old_model, index), _final_labels(new_model, index)
-            old_source, new_source = was.pop(SOURCE_KEY, None), now.pop(SOURCE_KEY, None)
+        # With the same stages and parents, every stage ends with the same labels when
+        # each sets the same ones itself (a fix removes only duplicates within a stage).
+        pairs = zip(_stage_labels(old_model), _stage_labels(new_model))
+        for index, ((was, old_source), (now, new_source)) in enumerate(pairs):
             if was != now:
                 changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
                 return f"the fix would change labels other than the source label: {', '.join(changed)}"
-            if new_source != old_source and new_source != (url, frozenset()):
+            if new_source != old_source and new_source != wanted:
                 return f"the fix would set the source label of stage {index + 1} to something else than {url}"
-            if index == target and source_fixed and new_source != (url, frozenset()):
+            if index == target and source_fixed and new_source != wanted:
                 return f"after the fix the image's source label would still not be {url}"
     again = [edit for finding in after.findings for edit in finding.edits]
     if again and apply_edits(after.dockerfile.text, again)[0] != after.dockerfile.text:
