@@ -146,8 +146,10 @@ def test_verify_refuses(source: str, candidate: str, reason: str) -> None:
     assert problem is not None and reason in problem
 
 
-def test_verify_accepts_the_real_fix() -> None:
-    source = b"FROM a\nLABEL maintainer Jane\n"
+@pytest.mark.parametrize(
+    "source", [b"FROM a\nLABEL maintainer Jane\n", b"FROM a\nONBUILD LABEL maintainer Jane Doe\n"]
+)
+def test_verify_accepts_the_real_fix(source: bytes) -> None:
     result = fix(source, _context())
     assert result.changed and result.withheld is None
     assert verify_fix(analyse(source, _context()), result.data, _context(), Selection()) is None

@@ -17,6 +17,7 @@ from dlink.findings import Finding
 from dlink.model import DEFAULT_PLATFORM, Model, ModelError, build
 from dlink.rules import ALL_RULES, RULES_BY_CODE, SOURCE_KEY, UNREADABLE, Context, Subject
 from dlink.syntax import Dockerfile, Instruction, ParseError, parse
+from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import encode
 
 MAX_ROUNDS = 10
@@ -131,11 +132,25 @@ def fix(data: bytes, context: Context, selection: Selection = Selection()) -> Fi
     return FixResult(current, True, applied, analysis.findings)
 
 
-def _shape(instruction: Instruction) -> tuple[object, ...]:
-    """What BuildKit builds from an instruction: command, flags, arguments, heredocs."""
-    sub = _shape(instruction.sub) if instruction.sub else None
+def _shape(instruction: Instruction, escape: str = "\\") -> tuple[object, ...]:
+    """What BuildKit builds from an instruction: command, flags, arguments, heredocs.
+
+    For `ONBUILD LABEL` (which images built FROM this one run) the labels it sets,
+    each pair as the lexer reads it, so that re-quoting that keeps the values passes.
+    """
+    sub = instruction.sub
+    if sub is not None and sub.name == "label":
+        lex = ShellLex(escape)
+        pairs = []
+        for pair in sub.pairs:
+            try:
+                key, value = lex.process_word(pair.key.text, {}), lex.process_word(pair.value.text, {})
+            except LexError:
+                return (instruction.name, sub.logical)
+            pairs.append((key.value, value.value, frozenset(key.unmatched | value.unmatched)))
+        return (instruction.name, "label", tuple(pairs))
     return (instruction.name, instruction.flags, instruction.args, instruction.json,
-            instruction.heredocs, sub)  # fmt: skip
+            instruction.heredocs, _shape(sub, escape) if sub else None)  # fmt: skip
 
 
 def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str]]], object]]:
@@ -178,8 +193,8 @@ def verify_fix(
         return f"the fixed text would not parse (line {error.line}: {error.reason})"
     if (new.escape, new.directives) != (old.escape, old.directives):
         return "the fix would change the parser directives"
-    keep = [_shape(i) for i in old.instructions if (i.sub or i).name != "label"]
-    got = [_shape(i) for i in new.instructions if (i.sub or i).name != "label"]
+    keep = [_shape(i, old.escape) for i in old.instructions if i.name != "label"]
+    got = [_shape(i, new.escape) for i in new.instructions if i.name != "label"]
     if keep != got:
         where = next((n for n, (a, b) in enumerate(zip(keep, got)) if a != b), min(len(keep), len(got)))
         return f"the fix would change instruction {where + 1} (not a LABEL): {keep[where:where + 1]}"
