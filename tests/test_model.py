@@ -105,3 +105,17 @@ def test_platform_args_in_global_scope(platform: str, expected: str) -> None:
 def test_env_wins_over_arg_of_the_same_name() -> None:
     # BuildKit: "Environment variables defined using ENV always override an ARG of the same name."
     assert labels("FROM a\nENV V=env\nARG V=arg\nLABEL k=$V\n") == [("k", "env", frozenset())]
+
+
+def test_parse_platforms() -> None:
+    from dlink.model import parse_platforms
+
+    assert parse_platforms([]) == ("linux/amd64",)
+    assert parse_platforms(["linux/arm64,linux/arm/v7", "LINUX/ARM64", "windows/amd64"]) == (
+        "linux/arm64",
+        "linux/arm/v7",
+        "windows/amd64",
+    )
+    for bad in ("linux", "linux/", "/amd64", "linux/arm/v7/x", "linux amd64"):
+        with pytest.raises(ValueError, match="os/arch"):
+            parse_platforms([bad])
