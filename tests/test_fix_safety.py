@@ -248,6 +248,14 @@ VALUES = [
         id="fallback-not-canonical",
     ),
     pytest.param(f"FROM a\nARG URL\nLABEL {SRC}=${{URL:-{REPO}}}\n", [], None, id="right-fallback"),
+    # Found by a random run: the fallback of a global ARG the stage does not declare is
+    # what the build gets; fixing it was withheld while verification counted it unknown.
+    pytest.param(
+        f"ARG URL\nFROM a\nLABEL {SRC}=${{URL:-https://github.com/up/my_repo}}\n",
+        ["DLK102", "DLK108"],
+        f"ARG URL\nFROM a\nLABEL {SRC}=${{URL:-{REPO}}}\n",
+        id="fallback-of-out-of-scope-global-arg",
+    ),
     pytest.param(
         f"ARG URL={REPO}\nFROM a\nLABEL {SRC}=$URL\n",
         ["DLK108"],

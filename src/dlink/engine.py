@@ -161,7 +161,7 @@ def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str
     for stage in model.stages:
         own: dict[str, tuple[str, frozenset[str]]] = {}
         for setting in stage.labels:
-            own[setting.key] = (setting.value, setting.unresolved | setting.out_of_scope)
+            own[setting.key] = (setting.value, setting.unresolved)
         source = own.pop(SOURCE_KEY, unset)
         if source is unset:
             source = result[stage.parent][1] if stage.parent is not None else None
