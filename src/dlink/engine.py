@@ -56,8 +56,9 @@ class FixResult:
 
 def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
     info = UNREADABLE
-    return Finding(path, error.line, 1, error.line, 1, info.code, info.name, info.severity,
-                   error.reason, False)
+    return Finding(
+        path, error.line, 1, error.line, 1, info.code, info.name, info.severity, error.reason, False
+    )
 
 
 def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
@@ -107,14 +108,24 @@ def analyse(data: bytes, context: Context, selection: Selection = Selection()) -
     return Analysis(findings, dockerfile, model=models[0], models=tuple(models))
 
 
-def fix(data: bytes, context: Context, selection: Selection = Selection()) -> FixResult:
-    """Apply fixes round by round (bounded) until no fixable finding is left, then verify."""
+def fix(
+    data: bytes, context: Context, selection: Selection = Selection(), *, unsafe_fixes: bool = False
+) -> FixResult:
+    """Apply fixes round by round (bounded) until no fixable finding is left, then verify.
+
+    Only safe fixes, unless `unsafe_fixes`: an unsafe one stays among `remaining`.
+    """
     current = data
     applied = 0
     first = analysis = analyse(current, context, selection)
     for _ in range(MAX_ROUNDS):
         dockerfile = analysis.dockerfile
-        edits = [edit for finding in analysis.findings for edit in finding.edits]
+        edits = [
+            edit
+            for finding in analysis.findings
+            if finding.fix_safe or unsafe_fixes
+            for edit in finding.edits
+        ]
         if dockerfile is None or not edits:
             break
         text, count = apply_edits(dockerfile.text, edits)
@@ -126,7 +137,7 @@ def fix(data: bytes, context: Context, selection: Selection = Selection()) -> Fi
         analysis = analyse(current, context, selection)
     if current == data:
         return FixResult(data, False, 0, analysis.findings)
-    problem = verify_fix(first, current, context, selection, analysis)
+    problem = verify_fix(first, current, context, selection, analysis, unsafe_fixes=unsafe_fixes)
     if problem is not None:
         return FixResult(data, False, 0, first.findings, withheld=problem)
     return FixResult(current, True, applied, analysis.findings)
@@ -169,12 +180,23 @@ def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str
     return result
 
 
+def _canonical_of(old: object, new: object) -> bool:
+    """Whether the new source label is the canonical URL of the repository the old one named."""
+    from dlink.rules.source_value import source_repository
+
+    if not (isinstance(old, tuple) and isinstance(new, tuple)) or new[1]:
+        return False
+    return bool(source_repository(str(old[0])) == new[0])
+
+
 def verify_fix(
     before: Analysis,
     fixed: bytes,
     context: Context,
     selection: Selection,
     after: Analysis | None = None,
+    *,
+    unsafe_fixes: bool = False,
 ) -> str | None:
     """Why the fixed bytes must not be written, or None when they are safe.
 
@@ -183,6 +205,9 @@ def verify_fix(
     only become the repository's URL, and does in the target stage when a source
     fix was made; (d) another fix round would change nothing. `after` is the analysis
     of `fixed` when the caller has it already.
+
+    The source label may also become the canonical form of the repository it already
+    names (DLK103 and DLK104 keep the label's own repository).
     """
     old = before.dockerfile
     if old is None:
@@ -204,8 +229,9 @@ def verify_fix(
         reason = after.findings[0].message if after.findings else "it is skipped"
         return f"the fixed file would not build: {reason}"
     url = context.repo_url
-    source_fixed = any(f.code in _SOURCE_FIXES and f.edits for f in before.findings)
-    wanted: tuple[str, frozenset[str]] = (url, frozenset())
+    applies = [f for f in before.findings if f.edits and (f.fix_safe or unsafe_fixes)]
+    source_fixed = url is not None and any(f.code in _SOURCE_FIXES for f in applies)
+    wanted = (url, frozenset[str]()) if url is not None else None
     for old_model, new_model in zip(before.models, after.models):
         if [s.parent for s in old_model.stages] != [s.parent for s in new_model.stages]:
             return "the fix would change the stages"
@@ -217,11 +243,16 @@ def verify_fix(
             if was != now:
                 changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
                 return f"the fix would change labels other than the source label: {', '.join(changed)}"
-            if new_source != old_source and new_source != wanted:
+            if new_source != old_source and new_source != wanted and not _canonical_of(old_source, new_source):
                 return f"the fix would set the source label of stage {index + 1} to something else than {url}"
             if index == target and source_fixed and new_source != wanted:
                 return f"after the fix the image's source label would still not be {url}"
-    again = [edit for finding in after.findings for edit in finding.edits]
+    again = [
+        edit
+        for finding in after.findings
+        if finding.fix_safe or unsafe_fixes
+        for edit in finding.edits
+    ]
     if again and apply_edits(after.dockerfile.text, again)[0] != after.dockerfile.text:
         return "a second fix round would change the file again"
     return None

@@ -36,15 +36,22 @@ def check(subject: Subject) -> list[Finding]:
         return []
     from dlink.repo import redact_url, url_has_credentials
 
-    meaning = interpret(setting.value, subject.context.repo_url)
-    if meaning.kind is not ValueKind.OTHER_FORM:
-        return []  # right, or DLK102's / DLK109's business
+    context = subject.context
+    meaning = interpret(setting.value, context.repo_url)
+    found = meaning.found
+    if found is None or meaning.kind is ValueKind.CANONICAL:
+        return []  # right, or DLK109's business
+    if meaning.kind is ValueKind.OTHER_REPOSITORY and (
+        context.remote_naming(found) is None or setting.value == found
+    ):
+        return []  # DLK102's business (another remote of the checkout is still written right)
     if url_has_credentials(setting.value):
         return []  # DLK104 rewrites it anyway
     value = setting.value
-    message = f"source label {redact_url(value)!r} is not the canonical form {meaning.found}"
+    message = f"source label {redact_url(value)!r} is not the canonical form {found}"
     if value != value.strip():
         message += " (blanks around the URL)"
     elif value.endswith(".git"):
         message += " (a .git suffix stops GitHub from linking the package)"
-    return [value_finding(RULE, subject, setting, message)]
+    # The label's own repository in canonical form: never another repository.
+    return [value_finding(RULE, subject, setting, message, found)]

@@ -35,11 +35,10 @@ def check(subject: Subject) -> list[Finding]:
         return []  # DLK105 / DLK108 say why the value is what it is
     if interpret(setting.value, subject.context.repo_url).kind is not ValueKind.PLACEHOLDER:
         return []
+    url = subject.context.repo_url
+    should = f"; it should be {url}" if url is not None else ""
     if not setting.value.strip():
-        message = f"source label is empty; it should be {subject.context.repo_url}"
+        message = f"source label is empty{should}"
     else:
-        message = (
-            f"source label {setting.value.strip()!r} is a placeholder, not a URL; "
-            f"it should be {subject.context.repo_url}"
-        )
+        message = f"source label {setting.value.strip()!r} is a placeholder, not a URL{should}"
     return [value_finding(RULE, subject, setting, message)]

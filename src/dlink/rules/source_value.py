@@ -64,8 +64,9 @@ def _as_repository_url(value: str) -> str | None:
     return f"https://{host}/{'/'.join(segments)}"
 
 
-def interpret(value: str, repo_url: str) -> SourceValue:
-    """What a source label value means for the repository holding the file."""
+def interpret(value: str, repo_url: str | None) -> SourceValue:
+    """What a source label value means for the repository holding the file (None: unknown,
+    so no value counts as another repository)."""
     from dlink.repo import same_repository
 
     text = value.strip()
@@ -75,7 +76,7 @@ def interpret(value: str, repo_url: str) -> SourceValue:
     if found is None:
         url_like = any(mark in text for mark in ("://", "/", "@", "."))
         return SourceValue(ValueKind.OTHER_REPOSITORY if url_like else ValueKind.PLACEHOLDER, None)
-    if not same_repository(found, repo_url):
+    if repo_url is not None and not same_repository(found, repo_url):
         return SourceValue(ValueKind.OTHER_REPOSITORY, found)
     if value == repo_url or value == found:
         return SourceValue(ValueKind.CANONICAL, found)
@@ -87,14 +88,13 @@ def source_repository(value: str) -> str | None:
     return _as_repository_url(value.strip())
 
 
-def replace_source(subject: Subject, setting: LabelSetting) -> Edit | None:
-    """Rewrite the value to the repository's canonical URL, in the token's quote style.
+def replace_source(subject: Subject, setting: LabelSetting, url: str) -> Edit | None:
+    """Rewrite the value to `url`, in the token's quote style.
 
     A value written as `${NAME:-URL}` gets its fallback word rewritten and keeps
     the variable; any other value built from variables is left alone (None).
     """
     token = setting.token.value
-    url = subject.context.repo_url
     if not has_variables(token.text):
         return Edit(token.start, token.end, quote_value(url, token.text, subject.dockerfile.escape))
     match = _FALLBACK.match(token.text)
@@ -105,13 +105,16 @@ def replace_source(subject: Subject, setting: LabelSetting) -> Edit | None:
     return Edit(token.start + match.start(3), token.start + match.end(3), url)
 
 
-def value_finding(rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str) -> Finding:
-    """A finding on the label's value token; fixable only when the value is written in the file
-    (or is the fallback of `${NAME:-URL}`).
+def value_finding(
+    rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str, url: str | None = None
+) -> Finding:
+    """A finding on the label's value token, fixed by writing `url` (default: the repository's).
 
-    Any other value that comes from a variable is the user's parametrisation: it is
-    reported, never replaced by a literal.
+    Fixable only when there is a URL to write and the value is written in the file (or is
+    the fallback of `${NAME:-URL}`): any other value that comes from a variable is the
+    user's parametrisation, reported and never replaced by a literal.
     """
     token = setting.token.value
-    edit = replace_source(subject, setting)
+    url = url if url is not None else subject.context.repo_url
+    edit = replace_source(subject, setting, url) if url is not None else None
     return finding_at(rule, subject, token.start, token.end, message, (edit,) if edit else ())
