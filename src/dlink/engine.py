@@ -21,8 +21,9 @@ from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import encode
 
 MAX_ROUNDS = 10
-# The rules whose fix sets the image's source label to the repository's URL.
-_SOURCE_FIXES = frozenset({"DLK101", "DLK102", "DLK103", "DLK109"})
+# The rules whose fix sets the image's source label to the repository's URL (DLK103 and
+# DLK104 write the canonical form of the repository the label already names).
+_SOURCE_FIXES = frozenset({"DLK101", "DLK102", "DLK109"})
 
 
 @dataclass(frozen=True)

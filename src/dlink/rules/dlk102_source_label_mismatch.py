@@ -32,7 +32,7 @@ from dataclasses import replace
 
 from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, has_variables
-from dlink.rules.source_value import ValueKind, interpret, value_finding
+from dlink.rules.source_value import ValueKind, interpret, source_repository, value_finding
 
 RULE = RuleInfo(
     code="DLK102",
