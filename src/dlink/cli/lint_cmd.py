@@ -53,6 +53,14 @@ BuildArgOpt = Annotated[
     list[str] | None,
     typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable."),
 ]
+PlatformOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        help="OS/ARCH or OS/ARCH/VARIANT the image is built for (TARGETOS etc.); repeatable or "
+        "comma-separated; default linux/amd64.",
+    ),
+]
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option("--select", help="Only these rule codes or prefixes; repeatable."),
@@ -89,9 +97,16 @@ def _options(
     fail_on: str | None,
     force_exclude: bool = False,
     unsafe_fixes: bool | None = None,
+    platform: list[str] | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
+    from dlink.model import parse_platforms
+
+    try:
+        platforms = parse_platforms(platform or [])
+    except ValueError as error:
+        raise DlinkError(str(error)) from None
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
@@ -110,6 +125,7 @@ def _options(
         fail_on,
         force_exclude,
         unsafe_fixes,
+        platforms,
     )
 
 
@@ -204,6 +220,7 @@ def check(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -219,7 +236,7 @@ def check(
         fmt = _format(output_format)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude,
+            force_exclude, platform=platform,
         )
         if show_files:
             _show_files(options)
@@ -242,6 +259,7 @@ def fix_command(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -269,7 +287,7 @@ def fix_command(
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, unsafe_fixes,
+            force_exclude, unsafe_fixes, platform,
         )
         if show_files:
             _show_files(options)
