@@ -37,6 +37,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None
+    scope: str | None = None  # "published" (default) or "all": which Dockerfiles are images
     path: Path | None = None
 
 
@@ -238,6 +239,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "ignore": ("ignore", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
     "exclude": ("exclude", _globs, "a list of non-empty glob strings"),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "scope": ("scope", lambda v: v if v in ("published", "all") else None, "'published' or 'all'"),
 }
 
 

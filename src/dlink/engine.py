@@ -59,7 +59,9 @@ def _skips_file(dockerfile: Dockerfile) -> bool:
     )
 
 
-def _suppressed(finding: Finding, dockerfile: Dockerfile) -> bool:
+def _suppressed(finding: Finding, dockerfile: Dockerfile, path: str) -> bool:
+    if finding.path != path:
+        return False  # on a build definition's line: the Dockerfile's comments do not apply
     for instruction in dockerfile.instructions:
         if instruction.start_line <= finding.line <= instruction.end_line:
             for comment in instruction.comments:
@@ -90,7 +92,7 @@ def analyse(data: bytes, context: Context, selection: Selection = Selection()) -
     for rule in ALL_RULES:
         if rule.check is None or not selection.wants(rule.info.code):
             continue
-        findings += [f for f in rule.check(subject) if not _suppressed(f, dockerfile)]
+        findings += [f for f in rule.check(subject) if not _suppressed(f, dockerfile, context.path)]
     findings.sort(key=lambda f: (f.line, f.column, f.code))
     return Analysis(findings, dockerfile, model=model)
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from typing import TYPE_CHECKING
+
 from dlink.errors import DlinkError
 from dlink.findings import Finding
+
+if TYPE_CHECKING:
+    from dlink.builds.plan import ImagePlan
+    from dlink.repo import RepoIdentity
+    from dlink.rules import Context
 
 
 @dataclass
@@ -26,6 +33,7 @@ class LintOptions:
     ignore: tuple[str, ...] = ()
     config: Path | None = None
     fail_on: str | None = None
+    scope: str | None = None  # "published" or "all"; None: config, else "published"
 
 
 @dataclass
@@ -40,6 +48,9 @@ class FileOutcome:
     written: bool = False  # fix: the file was rewritten
     edits: int = 0  # fix: edits applied
     failing: int = 0  # findings at or above the file's fail-on level
+    plan: ImagePlan | None = None  # who builds the file and how it was checked
+
+
 
 
 @dataclass
@@ -47,6 +58,8 @@ class LintRun:
     """Every file's outcome, in the order checked."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
+    skipped: list[ImagePlan] = field(default_factory=list)  # out of scope: not images to label
+    notices: list[str] = field(default_factory=list)  # build definitions dlink could not read
 
     @property
     def findings(self) -> list[Finding]:
@@ -96,18 +109,25 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     from dlink.engine import Selection, analyse, fix, select_findings
     from dlink.files import discover, read_dockerfile, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
-    from dlink.rules import Context
+
+    from dlink.builds.plan import Planner
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None
     resolver = RepoResolver()
+    planner = Planner(options.paths)
     run = LintRun()
+    seen_elsewhere: set[Finding] = set()  # a build definition's finding, reported once
     for path in discover(options.paths):
         settings = explicit or config_module.find_config(path)
         base = settings.path.parent if settings.path else None
         if _excluded(path, settings.exclude, base) and path not in options.paths:
             continue
-        outcome = FileOutcome(display_path(path))
+        plan = planner.plan(path, options.scope or settings.scope or "published")
+        if not plan.in_scope:
+            run.skipped.append(plan)
+            continue
+        outcome = FileOutcome(display_path(path), plan=plan)
         run.outcomes.append(outcome)
         try:
             data = read_dockerfile(path)
@@ -121,24 +141,62 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
-        context = Context(outcome.shown, identity.url, options.target, options.build_args)
+        contexts = _contexts(outcome.shown, identity, options, plan)
         selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
         fail_on = options.fail_on or settings.fail_on or "warning"
-        if not fixing:
-            outcome.findings = analyse(data, context, selection).findings
-        else:
-            result = fix(data, context, selection)
-            outcome.findings = result.remaining
-            if result.changed:
-                outcome.before, outcome.after, outcome.edits = data, result.data, result.fixed
-                if diff:
-                    outcome.failing += 1
-                else:
-                    try:
-                        write_atomic(path, result.data)
-                        outcome.written = True
-                    except DlinkError as error:
-                        outcome.error = error
-                        continue
+        current = data
+        if fixing:
+            for context in contexts:  # each target on the bytes the previous one left
+                result = fix(current, context, selection)
+                outcome.edits += result.fixed
+                current = result.data
+        findings: dict[Finding, None] = {}
+        for context in contexts:
+            findings.update(dict.fromkeys(analyse(current, context, selection).findings))
+        for finding in list(findings):
+            if finding.path != outcome.shown:
+                if finding in seen_elsewhere:
+                    del findings[finding]
+                seen_elsewhere.add(finding)
+        outcome.findings = sorted(findings, key=lambda f: (f.path != outcome.shown, f.path, f.line, f.column, f.code))
+        if fixing and current != data:
+            outcome.before, outcome.after = data, current
+            if diff:
+                outcome.failing += 1
+            else:
+                try:
+                    write_atomic(path, current)
+                    outcome.written = True
+                except DlinkError as error:
+                    outcome.error = error
+                    continue
         outcome.failing += len(select_findings(outcome.findings, fail_on))
+    for root, scanned in planner.scans.items():
+        run.notices += [f"{display_path(root / n.origin.path)}:{n.origin.line}: {n.message}" for n in scanned.notices]
     return run
+
+
+def _contexts(
+    shown: str, identity: RepoIdentity, options: LintOptions, plan: ImagePlan
+) -> list[Context]:
+    """One context per published target and label set (one, as before, when unpublished)."""
+    from dlink.builds.plan import resolve_labels
+    from dlink.builds.values import RepoFacts
+    from dlink.rules import Context
+
+    git_url = identity.remote_url if identity.source.startswith("remote:") else None
+    facts = RepoFacts(identity.url, git_url)
+    checks = plan.checks(options.target)
+    targets = tuple(dict.fromkeys(check.target for check in checks))
+    return [
+        Context(
+            shown,
+            identity.url,
+            check.target,
+            options.build_args,
+            resolve_labels(check.labels, facts, plan.root, display_path),
+            targets,
+            str(check.site.origin) if check.site else None,
+        )
+        for check in checks
+    ]

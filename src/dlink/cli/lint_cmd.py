@@ -52,6 +52,15 @@ FailOnOpt = Annotated[
     typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never."),
 ]
 
+ScopeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scope",
+        help="published: only Dockerfiles the repository's build sites publish (when it has "
+        "any); all: every Dockerfile. Default: config, else published.",
+    ),
+]
+
 _CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'`]+@")
 
 
@@ -70,21 +79,35 @@ def _options(
     ignore: list[str] | None,
     config: Path | None,
     fail_on: str | None,
+    scope: str | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
+    from dlink.builds.plan import SCOPES
     from dlink.config import FAIL_ON_CHOICES
+
+    if scope is not None and scope not in SCOPES:
+        raise DlinkError(f"--scope {scope!r} is not one of {', '.join(SCOPES)}")
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
     codes = tuple(c.upper() for c in (select or []))
     ignored = tuple(c.upper() for c in (ignore or []))
     return LintOptions(
-        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
+        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on, scope
     )
 
 
 def _print_outcomes(run: LintRun, diff: bool) -> None:
     """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
+    for notice in run.notices:
+        typer.echo(f"dlink: notice: {redact(notice)}", err=True)
+    if run.skipped:
+        count = len(run.skipped)
+        typer.echo(
+            f"dlink: {count} Dockerfile{'s' * (count != 1)} not published by this repository's "
+            "build sites, not checked (dlink images lists them; --scope all checks them)",
+            err=True,
+        )
     for outcome in run.outcomes:
         if outcome.before is not None and outcome.after is not None:
             if diff:
@@ -150,6 +173,7 @@ def check(
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
     fail_on: FailOnOpt = None,
+    scope: ScopeOpt = None,
 ) -> None:
     """Report missing or wrong source labels; exit 1 when findings remain.
 
@@ -158,7 +182,7 @@ def check(
     try:
         fmt = _format(output_format)
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on, scope
         )
         run = run_lint(options, fixing=False)
     except DlinkError as error:
@@ -182,6 +206,7 @@ def fix_command(
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
     fail_on: FailOnOpt = None,
+    scope: ScopeOpt = None,
 ) -> None:
     """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
 
@@ -189,7 +214,7 @@ def fix_command(
     """
     try:
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on, scope
         )
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:

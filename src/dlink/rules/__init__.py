@@ -15,6 +15,8 @@ from dlink.rules import (
     dlk105_source_label_unresolved,
     dlk106_legacy_label_format,
     dlk107_duplicate_label,
+    dlk108_build_source_label_mismatch,
+    dlk109_build_label_conflict,
 )
 from dlink.rules.base import SOURCE_KEY, Context, Subject
 
@@ -34,6 +36,8 @@ ALL_RULES: tuple[Rule, ...] = (
     Rule(dlk105_source_label_unresolved.RULE, dlk105_source_label_unresolved.check),
     Rule(dlk106_legacy_label_format.RULE, dlk106_legacy_label_format.check),
     Rule(dlk107_duplicate_label.RULE, dlk107_duplicate_label.check),
+    Rule(dlk108_build_source_label_mismatch.RULE, dlk108_build_source_label_mismatch.check),
+    Rule(dlk109_build_label_conflict.RULE, dlk109_build_label_conflict.check),
 )
 RULES_BY_CODE = {rule.info.code: rule for rule in ALL_RULES}
 

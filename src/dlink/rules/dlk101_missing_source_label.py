@@ -6,8 +6,14 @@ stage, or --target), or in a stage that one is built FROM; a label in a builder
 stage that the final stage only copies from does not reach the image. Labels of
 external base images are unknown to dlink.
 
+A source label the publishing build sets at build time (docker/metadata-action's
+labels, a bake target's `labels`, goreleaser's or a script's `--label`) satisfies
+this rule: `dlink images` shows where each image's label comes from.
+
 `dlink fix` adds `LABEL org.opencontainers.image.source="URL"` after the final
-stage's last LABEL, or else right after its FROM line.
+stage's last LABEL, or else right after its FROM line. When the repository
+publishes several targets of one Dockerfile, the line goes into the stage they all
+build on (their lowest common base), so one line serves them all.
 
 Bad:
     FROM golang:1.23 AS build
@@ -27,6 +33,7 @@ from __future__ import annotations
 import re
 
 from dlink.findings import Edit, Finding, RuleInfo, Severity
+from dlink.model import ModelError, Stage
 from dlink.rules.base import SOURCE_KEY, Subject, finding_at, instruction_head, quote_value
 
 RULE = RuleInfo(
@@ -40,7 +47,7 @@ RULE = RuleInfo(
 
 
 def check(subject: Subject) -> list[Finding]:
-    if subject.source_setting() is not None:
+    if subject.source_setting() is not None or subject.build_source() is not None:
         return []
     model = subject.model
     stage = model.target(subject.context.target)
@@ -50,13 +57,15 @@ def check(subject: Subject) -> list[Finding]:
     message = f"the image built from {where} has no {SOURCE_KEY} label"
     if root.base.lower() != "scratch":
         message += f" (labels of the base image {root.base} are unknown to dlink)"
+    if subject.context.published_by:
+        message += f"; published by {subject.context.published_by} without a build-time label"
     start, end = instruction_head(stage.from_instruction, subject)
     return [finding_at(RULE, subject, start, end, message, (_insertion(subject),))]
 
 
 def _insertion(subject: Subject) -> Edit:
     df = subject.dockerfile
-    stage = subject.model.target(subject.context.target)
+    stage = _common_base(subject)
     labels = [i for i in stage.instructions if i.name == "label"]
     anchor = labels[-1] if labels else stage.from_instruction
     value = quote_value(subject.context.repo_url, '"', df.escape)
@@ -71,3 +80,19 @@ def _insertion(subject: Subject) -> Edit:
     if dangling is not None:
         content_end = anchor.end - (len(last) - dangling.start())
     return Edit(content_end, anchor.end, df.newline + line)
+
+
+def _common_base(subject: Subject) -> Stage:
+    """The newest stage that every published target is built on (the target itself when
+    it is the only one, or when the targets share no stage)."""
+    model = subject.model
+    stage = model.target(subject.context.target)
+    targets = set(subject.context.published_targets) | {subject.context.target}
+    if len(targets) < 2:
+        return stage
+    try:
+        lineages = [model.lineage(model.target(name)) for name in targets]
+    except ModelError:
+        return stage  # a target the file lacks: the engine reports it when that one is checked
+    shared = [s for s in lineages[0] if all(s in lineage for lineage in lineages[1:])]
+    return shared[-1] if shared else stage
