@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import posixpath
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from dlink.builds.bake import BakeError, BakeFile, group_targets, read_bake, resolve_target, standalone_targets
 from dlink.builds.scanner import BakeCall, Scanner
 from dlink.builds.site import BuildSite
+from dlink.builds.values import as_glob, has_unknowns
 
 _DEFAULT_FILES = ("docker-bake.json", "docker-bake.hcl", "docker-bake.override.json",
                   "docker-bake.override.hcl")  # fmt: skip
@@ -42,8 +44,15 @@ def bake_sites(root: Path, bake_files: list[str], scanner: Scanner) -> None:
         bakes = [b for b in (load(n) for n in names) if b is not None]
         called.update(names)
         targets = group_targets(bakes, call.targets)
+        known = standalone_targets(bakes)
         for name in targets:
-            _add(scanner, bakes, name, call)
+            if has_unknowns(name):
+                # A target named by a variable: any of the file's targets may be meant.
+                pattern = as_glob(name)
+                for match in [t for t in known if fnmatchcase(t, pattern)]:
+                    _add(scanner, bakes, match, call, quiet_missing=True)
+            else:
+                _add(scanner, bakes, name, call)
     for relative in bake_files:
         bake = load(relative)
         if bake is None:
@@ -53,7 +62,12 @@ def bake_sites(root: Path, bake_files: list[str], scanner: Scanner) -> None:
 
 
 def _add(
-    scanner: Scanner, bakes: list[BakeFile], name: str, call: BakeCall | None, quiet: bool = False
+    scanner: Scanner,
+    bakes: list[BakeFile],
+    name: str,
+    call: BakeCall | None,
+    quiet: bool = False,
+    quiet_missing: bool = False,
 ) -> None:
     overrides = dict(call.overrides) if call else {}
     everywhere = overrides.pop("*", None)
@@ -61,7 +75,7 @@ def _add(
         overrides[name] = {**overrides.get(name, {}), **everywhere}
     target = resolve_target(bakes, name, overrides)
     if target is None:
-        if call is not None and bakes:
+        if call is not None and bakes and not quiet_missing:
             scanner.notice(call.origin.path, call.origin.line, f"bake target {name!r} is not defined")
         return
     if _is_remote(target.context):

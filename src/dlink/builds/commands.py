@@ -21,11 +21,18 @@ _ENGINE_VARIABLE = re.compile(
     r"\$[({]?[A-Za-z_]*(?:DOCKER|PODMAN|BUILDAH|ENGINE|CONTAINER|RUNTIME|OCI|CLI)[A-Za-z_]*[)}]?",
     re.IGNORECASE,
 )
-_CANDIDATE = re.compile(r"docker|podman|buildah|nerdctl|executor|\$", re.IGNORECASE)
-_EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\{\{.*?\}\}")
+_CANDIDATE = re.compile(
+    r"docker|podman|buildah|nerdctl|kaniko|\$[({]?[A-Za-z_]*(?:ENGINE|CONTAINER|RUNTIME|OCI|CLI)",
+    re.IGNORECASE,
+)
+_EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\{\{.*?\}\}|\$\([^()]*\)")
+# Commands that only print their arguments: `echo "run docker build ..."` builds nothing.
+_PRINTERS = {"echo", "printf", "write-host", "write-output", "write-verbose", "write-information",
+             "print", "println", "log", "info", "warn", "error"}  # fmt: skip
 _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", "{", "}", "then", "do", "else"}
 # Options of the build commands that take no value; every other option takes one.
 _FLAGS = {
+    "--print", "--list-targets",
     "--push", "--load", "--pull", "--no-cache", "--quiet", "-q", "--rm", "--force-rm",
     "--squash", "--squash-all", "--compress", "--layers", "--no-hosts", "--all-platforms",
     "--debug", "--no-push", "--reproducible", "--single-snapshot", "--cleanup",
@@ -55,6 +62,7 @@ class BakeCommand:
     files: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     push: bool = False
+    prints: bool = False  # --print: shows the definition, builds nothing
     labels: list[tuple[str, str]] = field(default_factory=list)  # --set *.labels.K=V
 
 
@@ -90,10 +98,11 @@ def read_commands(
     found = Commands()
     known = dict(variables or {})
     for number, line in logical_lines(text, first_line):
-        if not _CANDIDATE.search(line):
+        if not _CANDIDATE.search(line) or line.lstrip().startswith(("#", "//", "<#", "REM ")):
             continue
         for words in _simple_commands(substitute(line, known)):
-            _read_command(words, number, found)
+            if words[0].lower().lstrip("@-+") not in _PRINTERS:
+                _read_command(words, number, found)
     return found
 
 
@@ -227,6 +236,7 @@ def _read_bake(words: list[str], line: int) -> BakeCommand:
             command.targets.append(value)
         elif value is None:
             command.push |= name == "--push"
+            command.prints |= name == "--print"
         elif name in ("-f", "--file"):
             command.files.append(value)
         elif name == "--set":

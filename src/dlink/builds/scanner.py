@@ -149,6 +149,8 @@ class Scanner:
                 )
             )
         for bake in commands.bakes:
+            if bake.prints:
+                continue
             self.bake_calls.append(_bake_call(bake, path, kind, bases[0]))
 
 
@@ -203,7 +205,9 @@ def repository_files(root: Path) -> list[str]:
             completed = None
         if completed is not None and completed.returncode == 0:
             names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-            return [n for n in dict.fromkeys(names) if n and (root / n).is_file()]
+            # A tracked file deleted from the work tree is still listed; reading it fails
+            # quietly later, which is cheaper than a stat per file here.
+            return [n for n in dict.fromkeys(names) if n]
     found: list[str] = []
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = [d for d in subdirectories if d not in _SKIP_DIRECTORIES]
@@ -228,6 +232,8 @@ def scan(root: Path, files: list[str] | None = None) -> BuildScan:
     for relative, kind in definitions:
         try:
             raw = (root / relative).read_bytes()[:_MAX_FILE_BYTES]
+        except FileNotFoundError:
+            continue  # tracked but deleted from the work tree
         except OSError as error:
             scanner.notice(relative, 1, f"cannot read: {error.strerror or error}")
             continue
@@ -270,6 +276,8 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
     else:
         variables = _make_variables(text) if kind == "make" else _shell_variables(text)
         if kind == "make":
+            # Assignments are not commands (a variable may hold one: it runs where used).
+            text = "\n".join("" if _MAKE_ASSIGNMENT.match(line) else line for line in text.splitlines())
             text = text.replace("$$", "$")
         bases = [directory] if kind == "make" else list(dict.fromkeys([".", directory]))
         commands = read_commands(text, variables)
@@ -280,6 +288,9 @@ _MAKE_ASSIGNMENT = re.compile(
     r"^(?:export[ \t]+|override[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(?:\?|:{1,3}|\+)?=[ \t]*(.*)$"
 )
 _SHELL_ASSIGNMENT = re.compile(r"^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
+
+
+_SHELL_ARRAY = re.compile(r"^[ \t]*(?:local[ \t]+|declare[ \t]+-a[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)\+?=\((.*)\)[ \t]*$")
 
 
 def _make_variables(text: str) -> dict[str, str]:
@@ -296,6 +307,13 @@ def _make_variables(text: str) -> dict[str, str]:
 def _shell_variables(text: str) -> dict[str, str]:
     variables: dict[str, str] = {}
     for line in text.splitlines():
+        array = _SHELL_ARRAY.match(line)
+        if array:
+            # Every element any branch adds: `opts+=("--push")` in an `if` may push.
+            name = array.group(1) + "[@]"
+            words = variables.get(name, "").split() + array.group(2).split()
+            variables[name] = " ".join(dict.fromkeys(w.strip("'\"") for w in words))
+            continue
         match = _SHELL_ASSIGNMENT.match(line)
         if match:
             value = match.group(2).strip("'\"")

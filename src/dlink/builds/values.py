@@ -18,8 +18,11 @@ _GITHUB = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _TEMPLATE = re.compile(r"(?<!\$)\{\{-?\s*(.*?)\s*-?\}\}")
 _PAREN = re.compile(r"\$\(([^()]*)\)")
 _BRACE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])([^}]*))?\}")
+_ARRAY = re.compile(r'"?\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}"?')
 _BARE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_ANY_VARIABLE = re.compile(r"\$\{\{.*?\}\}|\{\{.*?\}\}|\$\([^()]*\)|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+_ANY_VARIABLE = re.compile(
+    r"\$\{\{.*?\}\}|\{\{.*?\}\}|\$\([^()]*\)|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$[*@<^?%]"
+)
 
 GIT_URL = ".GitURL"
 
@@ -64,7 +67,12 @@ def substitute(text: str, variables: Mapping[str, str], depth: int = 0) -> str:
         name = match.group(1)
         return variables[name] if name in variables else match.group(0)
 
-    result = _PAREN.sub(paren, text)
+    def array(match: re.Match[str]) -> str:
+        name = match.group(1) + "[@]"
+        return variables[name] if name in variables else match.group(0)
+
+    result = _ARRAY.sub(array, text)
+    result = _PAREN.sub(paren, result)
     result = _BRACE.sub(brace, result)
     result = _BARE.sub(bare, result)
     return substitute(result, variables, depth + 1) if result != text else result
