@@ -9,8 +9,9 @@ YAML and HCL parsers load only when such a file exists.
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
+
+from dlink.builds.values import glob_match
 
 from dlink.builds.site import SOURCE_KEY, BuildLabel, BuildScan, BuildSite, Notice, Origin, ResolvedLabel
 
@@ -30,7 +31,7 @@ def sites_for(scan_result: BuildScan, relative: str) -> list[BuildSite]:
         site
         for site in scan_result.sites
         if site.dockerfile == relative
-        or (site.dockerfile is None and site.pattern is not None and fnmatchcase(relative, site.pattern))
+        or (site.dockerfile is None and site.pattern is not None and glob_match(relative, site.pattern))
     ]
 
 

@@ -73,18 +73,26 @@ class Commands:
     pushes: list[str] = field(default_factory=list)  # image references pushed
 
 
+_LINE_MARK = re.compile(r"\x02(\d+)\x02")
+
+
 def logical_lines(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """Lines with their continuations (`\\` or PowerShell's backtick) joined; 1-based."""
+    """Lines with their continuations (`\\` or PowerShell's backtick) joined; 1-based.
+
+    Each continued line is marked with its number (\\x02N\\x02) so that a command in the
+    middle of a long `for` loop still reports its own line.
+    """
     pending: list[str] = []
     start = first_line
     for number, line in enumerate(text.splitlines(), first_line):
         if not pending:
             start = number
         stripped = line.rstrip()
+        mark = f" \x02{number}\x02 " if pending else ""
         if stripped.endswith(("\\", "`")) and not stripped.endswith("\\\\"):
-            pending.append(stripped[:-1])
+            pending.append(mark + stripped[:-1])
             continue
-        pending.append(line)
+        pending.append(mark + line)
         yield start, " ".join(pending)
         pending = []
     if pending:
@@ -100,9 +108,9 @@ def read_commands(
     for number, line in logical_lines(text, first_line):
         if not _CANDIDATE.search(line) or line.lstrip().startswith(("#", "//", "<#", "REM ")):
             continue
-        for words in _simple_commands(substitute(line, known)):
+        for command_line, words in _simple_commands(substitute(line, known), number):
             if words[0].lower().lstrip("@-+") not in _PRINTERS:
-                _read_command(words, number, found)
+                _read_command(words, command_line, found)
     return found
 
 
@@ -122,21 +130,30 @@ def _tokens(line: str) -> list[str]:
     return [re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], word) for word in words]
 
 
-def _simple_commands(line: str) -> Iterator[list[str]]:
+def _simple_commands(line: str, number: int) -> Iterator[tuple[int, list[str]]]:
+    """The simple commands of a line, each with the line its first word is on."""
     current: list[str] = []
+    current_line = line_now = number
     for word in _tokens(line):
+        mark = _LINE_MARK.fullmatch(word)
+        if mark:
+            line_now = int(mark.group(1))
+            continue
+        word = _LINE_MARK.sub("", word)
         pieces = [word]
         if word.endswith(";") and word != ";":
             pieces = [word[:-1], ";"]
         for piece in pieces:
             if piece in _SEPARATORS:
                 if current:
-                    yield current
+                    yield current_line, current
                 current = []
             else:
+                if not current:
+                    current_line = line_now
                 current.append(piece)
     if current:
-        yield current
+        yield current_line, current
 
 
 def _engine(word: str) -> str | None:

@@ -13,12 +13,11 @@ import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 from dlink.builds.commands import BakeCommand, Commands, build_labels, read_commands
 from dlink.builds.site import BuildLabel, BuildScan, BuildSite, Notice, Origin
-from dlink.builds.values import as_glob, has_unknowns
+from dlink.builds.values import as_glob, glob_match, has_unknowns
 
 # Directories that hold other people's code or generated files, never the repository's builds.
 _SKIP_DIRECTORIES = {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox"}
@@ -43,7 +42,7 @@ def kind_of(relative: str) -> str | None:
         return "gitlab-ci"
     if name.startswith("Jenkinsfile") or lower.endswith(".jenkinsfile"):
         return "jenkins"
-    if lower in ("makefile", "gnumakefile") or lower.endswith(".mk"):
+    if lower in ("makefile", "gnumakefile") or lower.startswith("makefile.") or lower.endswith(".mk"):
         return "make"
     if lower.endswith((".sh", ".bash", ".ps1")):
         return "script"
@@ -103,7 +102,7 @@ class Scanner:
             if has_unknowns(path):
                 pattern = as_glob(path)
                 candidate: tuple[str | None, str | None, str] = (None, pattern, ctx)
-                if any(fnmatchcase(f, pattern) for f in self.files):
+                if any(glob_match(f, pattern) for f in self.files):
                     return candidate
             else:
                 candidate = (path, None, ctx)

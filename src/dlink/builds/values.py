@@ -129,3 +129,10 @@ def resolve(raw: str, facts: RepoFacts) -> Resolved:
         if not match.group(0).startswith(("${{", "{{")):
             unresolved.add(match.group(0))
     return Resolved(value, frozenset(unresolved), note)
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """Whether `path` matches a glob made by `as_glob`: `*` stays within one directory,
+    so `-f $DOCKERFILE` means a Dockerfile beside the build, not every one below it."""
+    regex = "".join("[^/]*" if ch == "*" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, path) is not None
