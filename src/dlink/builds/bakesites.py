@@ -9,7 +9,7 @@ from pathlib import Path
 from dlink.builds.bake import BakeError, BakeFile, group_targets, read_bake, resolve_target, standalone_targets
 from dlink.builds.scanner import BakeCall, Scanner
 from dlink.builds.site import BuildSite
-from dlink.builds.values import as_glob, has_unknowns
+from dlink.builds.values import as_glob, glob_match, has_unknowns
 
 _DEFAULT_FILES = ("docker-bake.json", "docker-bake.hcl", "docker-bake.override.json",
                   "docker-bake.override.hcl")  # fmt: skip
@@ -35,16 +35,16 @@ def bake_sites(root: Path, bake_files: list[str], scanner: Scanner) -> None:
                 scanner.notice(relative, error.line, error.reason)
         return parsed[relative]
 
-    called: set[str] = set()
+    covered: set[str] = set()  # targets some call builds: their call sites describe them
     for call in scanner.bake_calls:
         names = call.files or [
             posixpath.normpath(posixpath.join(call.directory, name)) for name in _DEFAULT_FILES
         ]
         names = [n.removeprefix("./") for n in names if n.removeprefix("./") in scanner.files]
         bakes = [b for b in (load(n) for n in names) if b is not None]
-        called.update(names)
         targets = group_targets(bakes, call.targets)
         known = standalone_targets(bakes)
+        covered.update(t for t in known if any(glob_match(t, as_glob(n)) for n in targets))
         for name in targets:
             if has_unknowns(name):
                 # A target named by a variable: any of the file's targets may be meant.
@@ -58,7 +58,7 @@ def bake_sites(root: Path, bake_files: list[str], scanner: Scanner) -> None:
         if bake is None:
             continue
         for name in standalone_targets([bake]):
-            _add(scanner, [bake], name, None, quiet=relative in called)
+            _add(scanner, [bake], name, None, quiet=name in covered)
 
 
 def _add(

@@ -170,10 +170,15 @@ def _engine(word: str) -> str | None:
     return None
 
 
-def _read_command(words: list[str], line: int, found: Commands) -> None:
+def _read_command(words: list[str], line: int, found: Commands, depth: int = 0) -> None:
     for index, word in enumerate(words):
         engine = _engine(word)
         if engine is None:
+            if depth < 3 and " " in word and _CANDIDATE.search(word):
+                # A command inside a string: `sh 'docker build ...'` (Jenkins), `bash -c "..."`.
+                for _, inner in _simple_commands(word, line):
+                    if inner[0].lower() not in _PRINTERS:
+                        _read_command(inner, line, found, depth + 1)
             continue
         rest = words[index + 1 :]
         if engine == "kaniko":

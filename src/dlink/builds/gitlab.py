@@ -30,7 +30,8 @@ def read_gitlab_ci(relative: str, text: str, scanner: Scanner) -> None:
         return
     if not isinstance(document, dict):
         return
-    pipeline = _variables(document.get("variables"))
+    # The job runs in the checkout: paths built from CI_PROJECT_DIR are the repository's.
+    pipeline = {"CI_PROJECT_DIR": ".", **_variables(document.get("variables"))}
     for name, job in document.items():
         if not isinstance(job, dict) or name in ("variables", "default", "workflow", "include"):
             continue

@@ -120,7 +120,7 @@ class Planner:
         else:
             plan.in_scope = False
             if plan.sites:
-                places = ", ".join(f"{s.origin} ({s.description})" for s in plan.sites[:3])
+                places = ", ".join(dict.fromkeys(str(s.origin) for s in plan.sites))
                 plan.reason = f"not published: built only by {places}"
             else:
                 plan.reason = "not published: no build site builds it"

@@ -80,7 +80,7 @@ def _combinations(matrix: Any) -> list[dict[str, Any]]:
 
 
 def _expand(value: Any, combination: Mapping[str, Any], env: Mapping[str, str]) -> str:
-    text = str(value)
+    text = str(value).replace("${{ github.workspace }}", ".")
 
     def replace(match: re.Match[str]) -> str:
         scope, path = match.group(1), match.group(2).split(".")
@@ -146,10 +146,15 @@ def _read_steps(
             _build_push(relative, origin, inputs, combination, env, metadata, images, scanner)
         elif action == "docker/bake-action":
             _bake(relative, origin, inputs, combination, env, metadata, scanner)
+        elif _is_image_action(action, inputs):
+            _other_action(relative, origin, action, inputs, combination, env, steps, scanner)
         elif isinstance(step.get("run"), str):
             run = step["run"]
             directory = str(step.get("working-directory") or run_directory)
-            commands = read_commands(_expand(run, combination, env), first_line=line_of(run, 1))
+            # Steps run in the checkout, which is the workspace by default.
+            variables = {**env, "GITHUB_WORKSPACE": "."}
+            text = _expand(run, combination, env).replace("${{ github.workspace }}", ".")
+            commands = read_commands(text, variables, first_line=line_of(run, 1))
             scanner.command_sites(commands, relative, "github-actions", [posixpath.normpath(directory)])
 
 
@@ -249,3 +254,64 @@ def _bake(
     scanner.bake_calls.append(
         BakeCall(origin, "docker/bake-action", "github-actions", files, workdir, targets, push, overrides)
     )
+
+
+_IMAGE_ACTION_WORDS = ("docker", "container", "image", "buildah", "kaniko", "podman", "oci")
+_DOCKERFILE_INPUTS = ("dockerfile", "file", "containerfiles", "dockerfiles")
+
+
+def _is_image_action(action: str, inputs: Mapping[str, Any]) -> bool:
+    """Another project's action that builds an image (it names a Dockerfile input)."""
+    name = action.rsplit("/", 1)[-1]
+    return any(word in name for word in _IMAGE_ACTION_WORDS) and any(
+        key in inputs for key in _DOCKERFILE_INPUTS
+    )
+
+
+def _other_action(
+    relative: str,
+    origin: Origin,
+    action: str,
+    inputs: Mapping[str, Any],
+    combination: Mapping[str, Any],
+    env: Mapping[str, str],
+    steps: list[Any],
+    scanner: Scanner,
+) -> None:
+    """Actions such as redhat-actions/buildah-build or publish-docker-action: the Dockerfile
+    input and labels; they publish when their name says so, when they take registry
+    credentials or push, or when the job pushes with a later step (push-to-registry)."""
+    file_value = next((inputs[k] for k in _DOCKERFILE_INPUTS if k in inputs), None)
+    files = [t for t, _ in _lines(file_value)] or [None]
+    context = _expand(inputs.get("context") or inputs.get("path") or ".", combination, env)
+    pushed_later = any(
+        isinstance(step, dict) and "push" in str(step.get("uses") or "").split("@")[0].lower()
+        for step in steps
+    )
+    publishes = (
+        any(word in action for word in ("publish", "push"))
+        or _truthy(inputs.get("push"))
+        or "password" in inputs
+        or "registry" in inputs
+        or pushed_later
+    )
+    labels = _labels_input(relative, inputs.get("labels"), combination, env, {}, f"labels of {action}")
+    target = inputs.get("target")
+    for file in files:
+        dockerfile, pattern, context_path = scanner.locate(
+            _expand(file, combination, env) if file else None, context, ["."]
+        )
+        scanner.add(
+            BuildSite(
+                "github-actions",
+                origin,
+                action,
+                dockerfile,
+                pattern,
+                context_path,
+                (_expand(target, combination, env) if target else None,),
+                publishes,
+                tuple(_expand(t, combination, env) for t, _ in _lines(inputs.get("tags"))),
+                labels,
+            )
+        )

@@ -151,13 +151,22 @@ def _skipped(plan: Any) -> dict[str, Any]:
     }
 
 
+_OTHERS_SHOWN = 4
+
+
 def _print_text(entries: list[dict[str, Any]], run: LintRun) -> None:
     for entry in entries:
         typer.echo(entry["path"])
-        for site in entry["sites"]:
+        publishing = [site for site in entry["sites"] if site["publishes"]]
+        others = [site for site in entry["sites"] if not site["publishes"]]
+        # Every publishing site; a few of the others (--format json lists them all).
+        for site in publishing + others[: max(0, _OTHERS_SHOWN - len(publishing))]:
             action = "published by" if site["publishes"] else "built by"
             tags = f" as {', '.join(site['tags'][:3])}" if site["tags"] else ""
             typer.echo(f"  {action} {site['file']}:{site['line']} ({site['description']}){tags}")
+        hidden = len(entry["sites"]) - max(_OTHERS_SHOWN, len(publishing))
+        if hidden > 0:
+            typer.echo(f"  built by {hidden} more site{'s' * (hidden != 1)} (--format json lists them)")
         if not entry["sites"]:
             typer.echo("  built by no build site dlink recognises")
         if entry["checked"]:
