@@ -7,7 +7,7 @@ import posixpath
 
 from dlink.builds.scanner import Scanner
 from dlink.builds.site import BuildLabel, BuildSite, Origin
-from dlink.builds.yamlread import YamlError, line_of, load
+from dlink.builds.yamlread import YamlError, key_line, load
 
 
 def read_compose(relative: str, text: str, scanner: Scanner) -> None:
@@ -40,7 +40,7 @@ def read_compose(relative: str, text: str, scanner: Scanner) -> None:
             [directory],
             file_from_context=True,
         )
-        origin = Origin(relative, line_of(service.get("build"), getattr(service, "line", 1)))
+        origin = Origin(relative, key_line(service, "build", getattr(service, "line", 1)))
         labels: list[BuildLabel] = []
         raw_labels = build.get("labels")
         pairs = (

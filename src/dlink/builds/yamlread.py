@@ -16,6 +16,7 @@ class YStr(str):
 
 class YMap(dict[str, Any]):
     line: int
+    key_lines: dict[str, int]
 
 
 class YList(list[Any]):
@@ -52,6 +53,7 @@ def _convert(node: Any, depth: int) -> Any:
     if isinstance(node, yaml.MappingNode):
         mapping = YMap()
         mapping.line = line
+        mapping.key_lines = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 merged = _convert(value_node, depth + 1)
@@ -60,8 +62,9 @@ def _convert(node: Any, depth: int) -> Any:
                         for key, value in source.items():
                             mapping.setdefault(key, value)
                 continue
-            key = _convert(key_node, depth + 1)
-            mapping[str(key)] = _convert(value_node, depth + 1)
+            key = str(_convert(key_node, depth + 1))
+            mapping[key] = _convert(value_node, depth + 1)
+            mapping.key_lines[key] = key_node.start_mark.line + 1
         return mapping
     if isinstance(node, yaml.SequenceNode):
         items = YList(_convert(item, depth + 1) for item in node.value)
@@ -79,3 +82,9 @@ def _convert(node: Any, depth: int) -> Any:
 
 def line_of(value: Any, default: int) -> int:
     return getattr(value, "line", default)
+
+
+def key_line(mapping: Any, key: str, default: int) -> int:
+    """The line a mapping's key is written on."""
+    lines = getattr(mapping, "key_lines", None)
+    return lines.get(key, default) if isinstance(lines, dict) else default

@@ -1,0 +1,312 @@
+"""Scope, build-time labels and `dlink images`, end to end in real git repositories laid
+out like the public projects they were learnt from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dlink.cli import main
+from gitrepo import make_repo
+
+REPO = "https://github.com/acme/widget"
+SRC = "org.opencontainers.image.source"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(
+        tmp_path / "widget", remotes={"origin": "git@github.com:acme/widget.git"}, commit=False
+    )
+    monkeypatch.chdir(root)
+    return root
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode())
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def findings(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[tuple[str, int, str]]]:
+    code, out, _ = run(capsys, "check", "--format", "json", *args)
+    return code, [(f["path"], f["line"], f["code"]) for f in json.loads(out)["findings"]]
+
+
+WORKFLOW = """\
+name: release
+on: push
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: ghcr.io/acme/widget
+      - uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: ${{ steps.meta.outputs.tags }}
+          labels: ${{ steps.meta.outputs.labels }}
+      - run: docker build -f test/Dockerfile -t widget-test .
+"""
+UNLABELLED = "FROM alpine\nRUN true\n"
+
+
+def test_metadata_action_satisfies_the_published_image_and_unpublished_files_are_out_of_scope(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": UNLABELLED,
+                 "test/Dockerfile": UNLABELLED, "examples/demo/Dockerfile": UNLABELLED})  # fmt: skip
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (0, "No findings.\n")
+    assert "2 Dockerfiles not published" in err
+    # A file named on the command line follows the same scope (pre-commit agrees with CI).
+    code, out, _ = run(capsys, "check", "test/Dockerfile")
+    assert (code, out) == (0, "No findings.\n")
+    # --scope all: the unpublished ones are checked; the published one keeps its label.
+    assert findings(capsys, "--scope", "all") == (
+        1, [("examples/demo/Dockerfile", 1, "DLK101"), ("test/Dockerfile", 1, "DLK101")]
+    )
+
+
+def test_images_lists_every_dockerfile_with_sites_sources_and_verdicts(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": UNLABELLED,
+                 "test/Dockerfile": UNLABELLED, "docs/Dockerfile": UNLABELLED})  # fmt: skip
+    code, out, _ = run(capsys, "images")
+    assert code == 0
+    assert out == (
+        "Dockerfile\n"
+        "  published by .github/workflows/release.yml:12 (docker/build-push-action)"
+        " as ghcr.io/acme/widget\n"
+        "  targets: last stage\n"
+        "  source label: docker/metadata-action at .github/workflows/release.yml:9\n"
+        "  verdict: ok\n"
+        "docs/Dockerfile\n"
+        "  built by no build site dlink recognises\n"
+        "  verdict: not checked (not published: no build site builds it)\n"
+        "test/Dockerfile\n"
+        "  built by .github/workflows/release.yml:17 (docker build) as widget-test\n"
+        "  verdict: not checked (not published: built only by .github/workflows/release.yml:17)\n"
+    )
+    code, out, _ = run(capsys, "images", "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["notices"] == []
+    by_path = {entry["path"]: entry for entry in document["dockerfiles"]}
+    assert by_path["Dockerfile"]["checked"] and by_path["Dockerfile"]["verdict"] == "ok"
+    assert by_path["Dockerfile"]["source_labels"] == [
+        {"target": None, "from": "build", "via": "docker/metadata-action",
+         "where": ".github/workflows/release.yml:9",
+         "value": "${{ github.event.repository.html_url }}"}  # fmt: skip
+    ]
+    assert by_path["Dockerfile"]["sites"][0]["publishes"] is True
+    assert not by_path["test/Dockerfile"]["checked"]
+    assert by_path["test/Dockerfile"]["sites"][0]["publishes"] is False
+
+
+def test_a_dockerfile_label_that_the_build_overrides_is_a_conflict_naming_both_places(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = f'FROM alpine\nLABEL {SRC}="https://github.com/upstream/widget"\n'
+    write(repo, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": dockerfile})
+    code, out, _ = run(capsys, "check", "--format", "json")
+    result = {(f["code"], f["line"]): f["message"] for f in json.loads(out)["findings"]}
+    assert code == 1 and set(result) == {("DLK102", 2), ("DLK109", 2)}
+    assert ".github/workflows/release.yml:9" in result[("DLK109", 2)]
+    assert "upstream/widget" in result[("DLK109", 2)] and REPO in result[("DLK109", 2)]
+
+
+BAKE = """\
+variable "OWNER" {
+  default = "acme"
+}
+group "default" {
+  targets = ["server", "cli"]
+}
+target "_common" {
+  dockerfile = "build/Dockerfile"
+  labels = {
+    "org.opencontainers.image.source" = "https://github.com/${OWNER}/widget"
+  }
+}
+target "server" {
+  inherits = ["_common"]
+  target = "server"
+  tags = ["ghcr.io/acme/widget-server"]
+}
+target "cli" {
+  inherits = ["_common"]
+  target = "cli"
+  tags = ["ghcr.io/acme/widget-cli"]
+}
+"""
+MULTI_STAGE = (
+    "FROM golang:1.23 AS build\nRUN go build ./...\n"
+    "FROM alpine AS runtime\nRUN apk add ca-certificates\n"
+    "FROM runtime AS server\nCOPY --from=build /server /server\n"
+    "FROM runtime AS cli\nCOPY --from=build /cli /cli\n"
+    "FROM scratch AS artifacts\nCOPY --from=build /server /cli /\n"
+)
+
+
+def test_bake_inheritance_labels_every_published_target(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - uses: docker/bake-action@v6\n        with:\n          push: true\n"
+    write(repo, {"docker-bake.hcl": BAKE, "build/Dockerfile": MULTI_STAGE,
+                 ".github/workflows/bake.yml": workflow})  # fmt: skip
+    assert findings(capsys) == (0, [])
+    code, out, _ = run(capsys, "images")
+    assert "targets: server, cli" in out
+    assert "source label [server]: bake target '_common' at docker-bake.hcl:10" in out
+
+
+def test_fix_inserts_one_label_in_the_lowest_common_base_of_the_published_targets(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    makefile = (
+        "IMAGE ?= ghcr.io/acme/widget\n\n"
+        "release:\n"
+        "\tdocker buildx build --push --target server -t $(IMAGE)-server -f build/Dockerfile .\n"
+        "\tdocker buildx build --push --target cli -t $(IMAGE)-cli -f build/Dockerfile .\n"
+    )
+    write(repo, {"Makefile": makefile, "build/Dockerfile": MULTI_STAGE})
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert "stage 'server'" in out and "stage 'cli'" in out and "published by Makefile:4" in out
+    code, _, err = run(capsys, "fix")
+    assert code == 0 and "fixed build/Dockerfile (1 edit)" in err
+    fixed = (repo / "build/Dockerfile").read_text()
+    assert fixed == MULTI_STAGE.replace(
+        "FROM alpine AS runtime\n", f'FROM alpine AS runtime\nLABEL {SRC}="{REPO}"\n'
+    )
+    assert findings(capsys) == (0, [])
+    code, _, err = run(capsys, "fix")  # idempotent: nothing left to do, nothing written
+    assert (code, err) == (0, "")
+    assert (repo / "build/Dockerfile").read_text() == fixed
+
+
+def test_fix_inserts_into_the_published_target_when_targets_share_no_stage(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    makefile = "push:\n\tdocker build --push --target artifacts -f build/Dockerfile .\n"
+    write(repo, {"Makefile": makefile, "build/Dockerfile": MULTI_STAGE})
+    assert run(capsys, "fix")[0] == 0
+    text = (repo / "build/Dockerfile").read_text()
+    assert text.endswith(f'FROM scratch AS artifacts\nLABEL {SRC}="{REPO}"\nCOPY --from=build /server /cli /\n')
+
+
+GORELEASER = """\
+version: 2
+dockers:
+  - image_templates: ["ghcr.io/acme/widget:{{ .Version }}"]
+    dockerfile: Dockerfile
+    build_flag_templates:
+      - "--platform=linux/amd64"
+      - "--label=org.opencontainers.image.source={{.GitURL}}"
+"""
+
+
+def test_goreleaser_git_url_with_a_dot_git_remote_is_reported_on_its_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, {".goreleaser.yaml": GORELEASER, "Dockerfile": UNLABELLED})
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert out.startswith(".goreleaser.yaml:7:1: DLK108 [error] source label set by goreleaser")
+    assert "'git@github.com:acme/widget.git'" in out and "GitURL" in out
+    # The same GitURL with a canonical remote is fine.
+    from gitrepo import git
+
+    git(repo, "remote", "set-url", "origin", REPO)
+    assert findings(capsys) == (0, [])
+
+
+def test_an_unknowable_build_label_is_unresolved_not_wrong(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = f"#!/bin/sh\ndocker build --push --label {SRC}=$SOURCE_URL -t ghcr.io/acme/widget .\n"
+    write(repo, {"scripts/release.sh": script, "Dockerfile": UNLABELLED})
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert out.startswith("scripts/release.sh:2:1: DLK105 [warning] source label set by --label")
+    assert "$SOURCE_URL" in out
+
+
+def test_compose_for_development_publishes_nothing_so_everything_is_checked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compose = "services:\n  app:\n    build:\n      context: .\n      target: dev\n"
+    write(repo, {"compose.yaml": compose, "Dockerfile": "FROM alpine AS dev\nFROM alpine\n",
+                 "tools/Dockerfile": UNLABELLED})  # fmt: skip
+    assert findings(capsys) == (1, [("Dockerfile", 2, "DLK101"), ("tools/Dockerfile", 1, "DLK101")])
+    code, out, _ = run(capsys, "images")
+    assert "built by compose.yaml:3 (compose service 'app')" in out
+    assert "checked: the repository has no publishing build site" not in out  # text shows verdicts
+
+
+def test_jenkinsfile_publishing_sets_the_scope(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jenkinsfile = (
+        "pipeline {\n  agent any\n  stages {\n    stage('image') {\n      steps {\n"
+        "        sh 'docker build -f docker/Dockerfile -t registry.example.com/acme/widget .'\n"
+        "        sh 'docker push registry.example.com/acme/widget'\n"
+        "      }\n    }\n  }\n}\n"
+    )
+    write(repo, {"Jenkinsfile": jenkinsfile, "docker/Dockerfile": UNLABELLED,
+                 "ci/agent/Dockerfile": UNLABELLED})  # fmt: skip
+    code, out, _ = run(capsys, "check")
+    assert code == 1 and out.startswith("docker/Dockerfile:1:1: DLK101")
+    assert "published by Jenkinsfile:6" in out and "ci/agent" not in out
+
+
+def test_no_build_definitions_checks_every_dockerfile_as_before(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, {"Dockerfile": UNLABELLED, "sub/Dockerfile": UNLABELLED})
+    code, out, err = run(capsys, "check")
+    assert code == 1 and err == ""
+    assert findings(capsys) == (1, [("Dockerfile", 1, "DLK101"), ("sub/Dockerfile", 1, "DLK101")])
+
+
+def test_scope_all_in_config(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": UNLABELLED,
+                 "test/Dockerfile": UNLABELLED, ".dlink.toml": 'scope = "all"\n'})  # fmt: skip
+    assert findings(capsys) == (1, [("test/Dockerfile", 1, "DLK101")])
+    write(repo, {".dlink.toml": 'scope = "some"\n'})
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "'scope' must be 'published' or 'all'" in err
+
+
+def test_bad_scope_option(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "--scope", "everything")
+    assert code == 2 and "--scope 'everything' is not one of published, all" in err
+    code, _, err = run(capsys, "images", "--format", "xml")
+    assert code == 2 and "--format 'xml'" in err
+
+
+def test_an_unreadable_workflow_is_a_notice_and_the_rest_is_checked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, {".github/workflows/broken.yml": "jobs: [\n  - x\n", "Dockerfile": UNLABELLED,
+                 ".github/workflows/release.yml": WORKFLOW})  # fmt: skip
+    code, out, err = run(capsys, "check")
+    assert code == 0 and "Traceback" not in err
+    assert "dlink: notice: .github/workflows/broken.yml:" in err and "not valid YAML" in err
