@@ -63,7 +63,14 @@ def test_build_options(
     text: str, expected: tuple[str, str | None, str, list[str], list[str], bool]
 ) -> None:
     [build] = read_commands(text).builds
-    assert (build.tool, build.file, build.context, build.targets, build.tags, build.push) == expected
+    assert (
+        build.tool,
+        build.file,
+        build.context,
+        build.targets,
+        build.tags,
+        build.push,
+    ) == expected
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,9 @@ def test_metadata_action_feeds_build_push_action(tmp_path: Path) -> None:
                              "deploy/Dockerfile": "FROM alpine\n"})  # fmt: skip
     site = only(scan(root).sites)
     assert (site.kind, site.description, site.dockerfile) == (
-        "github-actions", "docker/build-push-action", "deploy/Dockerfile"
+        "github-actions",
+        "docker/build-push-action",
+        "deploy/Dockerfile",
     )
     assert site.publishes and site.tags == ("ghcr.io/acme/widget",)
     assert str(site.origin) == ".github/workflows/release.yml:12"
@@ -97,7 +99,10 @@ jobs:
     root = layout(tmp_path, {".github/workflows/test.yml": workflow,
                              "images/alpine/Dockerfile": "", "images/debian/Dockerfile": ""})  # fmt: skip
     sites = scan(root).sites
-    assert sorted(s.dockerfile or "" for s in sites) == ["images/alpine/Dockerfile", "images/debian/Dockerfile"]
+    assert sorted(s.dockerfile or "" for s in sites) == [
+        "images/alpine/Dockerfile",
+        "images/debian/Dockerfile",
+    ]
     assert not any(s.publishes for s in sites)
     assert all(s.labels[0].key == "org.opencontainers.image.title" for s in sites)
 
@@ -214,7 +219,11 @@ def test_goreleaser_dockers_and_dockers_v2(tmp_path: Path) -> None:
     root = layout(tmp_path, {".goreleaser.yaml": GORELEASER, "build/Dockerfile": "",
                              "build/Dockerfile.dev": "", "tool.Dockerfile": ""})  # fmt: skip
     first, dev, tool = scan(root).sites
-    assert (first.dockerfile, first.targets, first.publishes) == ("build/Dockerfile", ("release",), True)
+    assert (first.dockerfile, first.targets, first.publishes) == (
+        "build/Dockerfile",
+        ("release",),
+        True,
+    )
     [label] = first.source_labels()
     assert (label.raw, label.origin.line) == ("{{.GitURL}}", 8)
     assert dev.dockerfile == "build/Dockerfile.dev" and not dev.publishes
@@ -239,9 +248,16 @@ services:
     root = layout(tmp_path, {"deploy/compose.yaml": compose, "deploy/app/dev.Dockerfile": "",
                              "deploy/tool/Dockerfile": ""})  # fmt: skip
     app, tool = scan(root).sites
-    assert (app.dockerfile, app.targets, app.publishes) == ("deploy/app/dev.Dockerfile", ("dev",), False)
+    assert (app.dockerfile, app.targets, app.publishes) == (
+        "deploy/app/dev.Dockerfile",
+        ("dev",),
+        False,
+    )
     assert app.labels[0].key == "org.opencontainers.image.title"
-    assert (tool.dockerfile, tool.description) == ("deploy/tool/Dockerfile", "compose service 'tool'")
+    assert (tool.dockerfile, tool.description) == (
+        "deploy/tool/Dockerfile",
+        "compose service 'tool'",
+    )
 
 
 def test_gitlab_ci_kaniko_and_docker(tmp_path: Path) -> None:
@@ -275,12 +291,17 @@ pipeline {
   }
 }
 """
-    package = '{"scripts": {"docker": "docker buildx build -f web.Dockerfile -t acme/web . --push"}}'
+    package = (
+        '{"scripts": {"docker": "docker buildx build -f web.Dockerfile -t acme/web . --push"}}'
+    )
     root = layout(tmp_path, {"Jenkinsfile": jenkinsfile, "package.json": package,
                              "docker/Dockerfile": "", "web.Dockerfile": ""})  # fmt: skip
     jenkins, npm = scan(root).sites
     assert (jenkins.kind, jenkins.dockerfile, jenkins.publishes, jenkins.origin.line) == (
-        "jenkins", "docker/Dockerfile", True, 5
+        "jenkins",
+        "docker/Dockerfile",
+        True,
+        5,
     )
     assert (npm.kind, npm.dockerfile, npm.publishes) == ("npm", "web.Dockerfile", True)
 
@@ -305,7 +326,9 @@ docker buildx build "${opts[@]}" -t acme/app -f Dockerfile .
         pytest.param(".github/workflows/x.yml", "jobs: [\n", 2, "not valid YAML", id="yaml"),
         pytest.param("docker-bake.hcl", 'target "a" {\n  tags = [\n', 3, "not valid HCL", id="hcl"),
         pytest.param("docker-bake.json", "{\n  oops\n}", 2, "not valid JSON", id="json"),
-        pytest.param("compose.yaml", "services:\n  a:\n    build: [\n", 4, "not valid YAML", id="compose"),
+        pytest.param(
+            "compose.yaml", "services:\n  a:\n    build: [\n", 4, "not valid YAML", id="compose"
+        ),
     ],
 )
 def test_unreadable_definitions_are_notices(

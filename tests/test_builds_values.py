@@ -36,7 +36,9 @@ FACTS = RepoFacts("https://github.com/acme/widget", "git@github.com:acme/widget.
             set(),
             id="repository-url-is-git-protocol",
         ),
-        pytest.param("{{.GitURL}}", "git@github.com:acme/widget.git", set(), id="goreleaser-git-url"),
+        pytest.param(
+            "{{.GitURL}}", "git@github.com:acme/widget.git", set(), id="goreleaser-git-url"
+        ),
         pytest.param(
             "{{ .Env.SOURCE }}", "{{ .Env.SOURCE }}", {"{{ .Env.SOURCE }}"}, id="goreleaser-env"
         ),
@@ -68,7 +70,9 @@ def test_git_url_unknown_without_a_remote() -> None:
         pytest.param("${A:-def}", {"A": "set"}, "set", id="default-overridden"),
         pytest.param("${A:-$B}", {}, "${A:-$B}", id="default-unknown"),
         pytest.param("$A$B", {"A": "1"}, "1$B", id="partial"),
-        pytest.param('x "${opts[@]}" y', {"opts[@]": "--pull --push"}, "x --pull --push y", id="array"),
+        pytest.param(
+            'x "${opts[@]}" y', {"opts[@]": "--pull --push"}, "x --pull --push y", id="array"
+        ),
         pytest.param("$(A)", {"A": "$(B)", "B": "deep"}, "deep", id="nested"),
     ],
 )

@@ -42,7 +42,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def findings(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[tuple[str, int, str]]]:
+def findings(
+    capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, list[tuple[str, int, str]]]:
     code, out, _ = run(capsys, "check", "--format", "json", *args)
     return code, [(f["path"], f["line"], f["code"]) for f in json.loads(out)["findings"]]
 
@@ -82,7 +84,8 @@ def test_metadata_action_satisfies_the_published_image_and_unpublished_files_are
     assert (code, out) == (0, "No findings.\n")
     # --scope all: the unpublished ones are checked; the published one keeps its label.
     assert findings(capsys, "--scope", "all") == (
-        1, [("examples/demo/Dockerfile", 1, "DLK101"), ("test/Dockerfile", 1, "DLK101")]
+        1,
+        [("examples/demo/Dockerfile", 1, "DLK101"), ("test/Dockerfile", 1, "DLK101")],
     )
 
 
@@ -113,9 +116,13 @@ def test_images_lists_every_dockerfile_with_sites_sources_and_verdicts(
     by_path = {entry["path"]: entry for entry in document["dockerfiles"]}
     assert by_path["Dockerfile"]["checked"] and by_path["Dockerfile"]["verdict"] == "ok"
     assert by_path["Dockerfile"]["source_labels"] == [
-        {"target": None, "from": "build", "via": "docker/metadata-action",
-         "where": ".github/workflows/release.yml:9",
-         "value": "${{ github.event.repository.html_url }}"}  # fmt: skip
+        {
+            "target": None,
+            "from": "build",
+            "via": "docker/metadata-action",
+            "where": ".github/workflows/release.yml:9",
+            "value": "${{ github.event.repository.html_url }}",
+        }
     ]
     assert by_path["Dockerfile"]["sites"][0]["publishes"] is True
     assert not by_path["test/Dockerfile"]["checked"]
@@ -174,7 +181,7 @@ def test_bake_inheritance_labels_every_published_target(
     write(repo, {"docker-bake.hcl": BAKE, "build/Dockerfile": MULTI_STAGE,
                  ".github/workflows/bake.yml": workflow})  # fmt: skip
     assert findings(capsys) == (0, [])
-    code, out, _ = run(capsys, "images")
+    _code, out, _ = run(capsys, "images")
     assert "targets: server, cli" in out
     assert "source label [server]: bake target '_common' at docker-bake.hcl:10" in out
 
@@ -211,7 +218,9 @@ def test_fix_inserts_into_the_published_target_when_targets_share_no_stage(
     write(repo, {"Makefile": makefile, "build/Dockerfile": MULTI_STAGE})
     assert run(capsys, "fix")[0] == 0
     text = (repo / "build/Dockerfile").read_text()
-    assert text.endswith(f'FROM scratch AS artifacts\nLABEL {SRC}="{REPO}"\nCOPY --from=build /server /cli /\n')
+    assert text.endswith(
+        f'FROM scratch AS artifacts\nLABEL {SRC}="{REPO}"\nCOPY --from=build /server /cli /\n'
+    )
 
 
 GORELEASER = """\
@@ -258,12 +267,14 @@ def test_compose_for_development_publishes_nothing_so_everything_is_checked(
     write(repo, {"compose.yaml": compose, "Dockerfile": "FROM alpine AS dev\nFROM alpine\n",
                  "tools/Dockerfile": UNLABELLED})  # fmt: skip
     assert findings(capsys) == (1, [("Dockerfile", 2, "DLK101"), ("tools/Dockerfile", 1, "DLK101")])
-    code, out, _ = run(capsys, "images")
+    _code, out, _ = run(capsys, "images")
     assert "built by compose.yaml:3 (compose service 'app')" in out
     assert "checked: the repository has no publishing build site" not in out  # text shows verdicts
 
 
-def test_jenkinsfile_publishing_sets_the_scope(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jenkinsfile_publishing_sets_the_scope(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     jenkinsfile = (
         "pipeline {\n  agent any\n  stages {\n    stage('image') {\n      steps {\n"
         "        sh 'docker build -f docker/Dockerfile -t registry.example.com/acme/widget .'\n"
@@ -281,7 +292,7 @@ def test_no_build_definitions_checks_every_dockerfile_as_before(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(repo, {"Dockerfile": UNLABELLED, "sub/Dockerfile": UNLABELLED})
-    code, out, err = run(capsys, "check")
+    code, _out, err = run(capsys, "check")
     assert code == 1 and err == ""
     assert findings(capsys) == (1, [("Dockerfile", 1, "DLK101"), ("sub/Dockerfile", 1, "DLK101")])
 
@@ -307,6 +318,6 @@ def test_an_unreadable_workflow_is_a_notice_and_the_rest_is_checked(
 ) -> None:
     write(repo, {".github/workflows/broken.yml": "jobs: [\n  - x\n", "Dockerfile": UNLABELLED,
                  ".github/workflows/release.yml": WORKFLOW})  # fmt: skip
-    code, out, err = run(capsys, "check")
+    code, _out, err = run(capsys, "check")
     assert code == 0 and "Traceback" not in err
     assert "dlink: notice: .github/workflows/broken.yml:" in err and "not valid YAML" in err

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
 from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
@@ -106,11 +105,10 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
+    from dlink.builds.plan import Planner
     from dlink.engine import Selection, analyse, fix, select_findings
     from dlink.files import discover, read_dockerfile, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
-
-    from dlink.builds.plan import Planner
 
     config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
     explicit = config_module.load_config(options.config) if options.config else None

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlink.builds.site import (
+    SOURCE_KEY,
+    BuildLabel,
+    BuildScan,
+    BuildSite,
+    Notice,
+    Origin,
+    ResolvedLabel,
+)
 from dlink.builds.values import glob_match
-
-from dlink.builds.site import SOURCE_KEY, BuildLabel, BuildScan, BuildSite, Notice, Origin, ResolvedLabel
 
 
 def scan(root: Path, files: list[str] | None = None) -> BuildScan:
@@ -31,7 +38,11 @@ def sites_for(scan_result: BuildScan, relative: str) -> list[BuildSite]:
         site
         for site in scan_result.sites
         if site.dockerfile == relative
-        or (site.dockerfile is None and site.pattern is not None and glob_match(relative, site.pattern))
+        or (
+            site.dockerfile is None
+            and site.pattern is not None
+            and glob_match(relative, site.pattern)
+        )
     ]
 
 

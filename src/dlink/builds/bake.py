@@ -117,7 +117,9 @@ def _cache_file(text: str) -> Path | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):
         return None
-    digest = hashlib.sha256(f"{_CACHE_VERSION}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(
+        f"{_CACHE_VERSION}\0{text}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
     return Path(base, "dlink", "bake", digest[:2], digest + ".json")
 
 
@@ -157,7 +159,9 @@ def _parse_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
         reason = first[0] if first else type(error).__name__
         raise BakeError(f"not valid HCL: {reason}", line if isinstance(line, int) else 1) from None
     return {
-        k: v for k, v in document.items() if isinstance(v, list) and k in ("target", "group", "variable")
+        k: v
+        for k, v in document.items()
+        if isinstance(v, list) and k in ("target", "group", "variable")
     }
 
 
@@ -185,7 +189,9 @@ def _line_of_text(text: str, needle: str, after_line: int) -> int:
 
 
 def resolve_target(
-    bakes: list[BakeFile], name: str, overrides: Mapping[str, Mapping[str, BuildLabel]] | None = None
+    bakes: list[BakeFile],
+    name: str,
+    overrides: Mapping[str, Mapping[str, BuildLabel]] | None = None,
 ) -> ResolvedTarget | None:
     """A target with its inheritance applied, across all files given (later files win)."""
     merged = _merged(bakes, name, overrides or {}, set())

@@ -6,7 +6,14 @@ import posixpath
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from dlink.builds.bake import BakeError, BakeFile, group_targets, read_bake, resolve_target, standalone_targets
+from dlink.builds.bake import (
+    BakeError,
+    BakeFile,
+    group_targets,
+    read_bake,
+    resolve_target,
+    standalone_targets,
+)
 from dlink.builds.scanner import BakeCall, Scanner
 from dlink.builds.site import BuildSite
 from dlink.builds.values import as_glob, glob_match, has_unknowns
@@ -76,7 +83,9 @@ def _add(
     target = resolve_target(bakes, name, overrides)
     if target is None:
         if call is not None and bakes and not quiet_missing:
-            scanner.notice(call.origin.path, call.origin.line, f"bake target {name!r} is not defined")
+            scanner.notice(
+                call.origin.path, call.origin.line, f"bake target {name!r} is not defined"
+            )
         return
     if _is_remote(target.context):
         return

@@ -159,8 +159,7 @@ def _simple_commands(line: str, number: int) -> Iterator[tuple[int, list[str]]]:
 def _engine(word: str) -> str | None:
     word = word.lstrip("@-+'\"(`").rstrip("'\"")
     name = word.rsplit("/", 1)[-1].lower()
-    if name.endswith(".exe"):
-        name = name[:-4]
+    name = name.removesuffix(".exe")
     if name in ("docker", "podman", "buildah", "nerdctl"):
         return name
     if name == "executor" and "kaniko" in word:
@@ -187,11 +186,20 @@ def _read_command(words: list[str], line: int, found: Commands, depth: int = 0) 
         while rest and rest[0].startswith("-"):  # docker's global options
             rest = rest[2:] if rest[0] in _DOCKER_GLOBAL_VALUE else rest[1:]
         verb = [w.lower() for w in rest[:2]]
-        if engine == "buildah" and verb[:1] and verb[0] in ("bud", "build", "build-using-dockerfile"):
+        if (
+            engine == "buildah"
+            and verb[:1]
+            and verb[0] in ("bud", "build", "build-using-dockerfile")
+        ):
             found.builds.append(_read_build(rest[1:], line, f"buildah {verb[0]}"))
         elif verb[:1] == ["build"]:
             found.builds.append(_read_build(rest[1:], line, f"{engine} build"))
-        elif verb in (["buildx", "build"], ["image", "build"], ["builder", "build"], ["buildx", "b"]):
+        elif verb in (
+            ["buildx", "build"],
+            ["image", "build"],
+            ["builder", "build"],
+            ["buildx", "b"],
+        ):
             found.builds.append(_read_build(rest[2:], line, f"{engine} {verb[0]} build"))
         elif verb == ["buildx", "bake"] or verb[:1] == ["bake"]:
             found.bakes.append(_read_bake(rest[2:] if verb[0] == "buildx" else rest[1:], line))
@@ -263,16 +271,14 @@ def _read_bake(words: list[str], line: int) -> BakeCommand:
             command.files.append(value)
         elif name == "--set":
             setting, _, setting_value = value.partition("=")
-            if setting.endswith(".output") or setting.endswith(".push"):
+            if setting.endswith((".output", ".push")):
                 command.push |= "registry" in setting_value or setting_value == "true"
             elif ".labels." in setting:
                 command.labels.append((setting.split(".labels.", 1)[1], setting_value))
     return command
 
 
-def build_labels(
-    pairs: list[tuple[str, str]], origin: Origin, via: str
-) -> tuple[BuildLabel, ...]:
+def build_labels(pairs: list[tuple[str, str]], origin: Origin, via: str) -> tuple[BuildLabel, ...]:
     return tuple(BuildLabel(key, value, origin, via) for key, value in pairs if key)
 
 

@@ -46,7 +46,9 @@ def read_compose(relative: str, text: str, scanner: Scanner) -> None:
         pairs = (
             [str(item).partition("=")[::2] for item in raw_labels]
             if isinstance(raw_labels, list)
-            else list(raw_labels.items()) if isinstance(raw_labels, dict) else []
+            else list(raw_labels.items())
+            if isinstance(raw_labels, dict)
+            else []
         )
         for key, value in pairs:
             labels.append(BuildLabel(str(key), str(value), origin, f"compose service {name!r}"))

@@ -38,7 +38,9 @@ def read_gitlab_ci(relative: str, text: str, scanner: Scanner) -> None:
         variables = {**pipeline, **_variables(job.get("variables"))}
         for key in ("before_script", "script", "after_script"):
             lines = job.get(key)
-            for line in lines if isinstance(lines, list) else [lines] if isinstance(lines, str) else []:
+            for line in (
+                lines if isinstance(lines, list) else [lines] if isinstance(lines, str) else []
+            ):
                 if not isinstance(line, str):
                     continue
                 commands = read_commands(line, variables, first_line=line_of(line, 1))

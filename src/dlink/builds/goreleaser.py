@@ -43,10 +43,17 @@ def _docker(relative: str, entry: dict[str, Any], scanner: Scanner, *, v2: bool)
     flags = entry.get("build_flag_templates")
     for flag in flags if isinstance(flags, list) else []:
         # Each template is one argument; read it as a command line would be.
-        words = read_commands("docker build " + str(flag).replace("{{ ", "{{").replace(" }}", "}}") + " .")
+        words = read_commands(
+            "docker build " + str(flag).replace("{{ ", "{{").replace(" }}", "}}") + " ."
+        )
         for build in words.builds:
             labels += [
-                BuildLabel(k, v, Origin(relative, line_of(flag, origin.line)), "goreleaser build_flag_templates")
+                BuildLabel(
+                    k,
+                    v,
+                    Origin(relative, line_of(flag, origin.line)),
+                    "goreleaser build_flag_templates",
+                )
                 for k, v in build.labels
             ]
             targets += build.targets
@@ -54,7 +61,9 @@ def _docker(relative: str, entry: dict[str, Any], scanner: Scanner, *, v2: bool)
     if isinstance(raw_labels, dict):
         for key, value in raw_labels.items():
             line = line_of(value, origin.line)
-            labels.append(BuildLabel(str(key), str(value), Origin(relative, line), "goreleaser labels"))
+            labels.append(
+                BuildLabel(str(key), str(value), Origin(relative, line), "goreleaser labels")
+            )
     tags = entry.get("images") if v2 else entry.get("image_templates")
     skip = entry.get("skip_push") if not v2 else entry.get("skip")
     publishes = not (skip is True or (isinstance(skip, str) and skip.strip().lower() == "true"))

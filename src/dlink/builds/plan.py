@@ -53,7 +53,11 @@ class ImagePlan:
     def checks(self, target: str | None) -> list[Check]:
         """The analyses to run: one per published target and label set (--target: that one)."""
         if target is not None:
-            sites = [s for s in self.publishing if target.lower() in [(t or "").lower() for t in s.targets]]
+            sites = [
+                s
+                for s in self.publishing
+                if target.lower() in [(t or "").lower() for t in s.targets]
+            ]
             found = [Check(target, site.labels, site) for site in sites]
             return list(dict.fromkeys(found)) or [Check(target, (), None)]
         checks = [
@@ -128,7 +132,10 @@ class Planner:
 
 
 def resolve_labels(
-    labels: tuple[BuildLabel, ...], facts: RepoFacts, root: Path | None, shown: Callable[[Path], str]
+    labels: tuple[BuildLabel, ...],
+    facts: RepoFacts,
+    root: Path | None,
+    shown: Callable[[Path], str],
 ) -> tuple[ResolvedLabel, ...]:
     """Build-time labels with their values as the image gets them."""
     resolved = []

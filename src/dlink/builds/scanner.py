@@ -31,8 +31,12 @@ def kind_of(relative: str) -> str | None:
     parent = posixpath.dirname(relative)
     if parent == ".github/workflows" and lower.endswith((".yml", ".yaml")):
         return "github-actions"
-    if lower in ("docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl",
-                 "docker-bake.override.json") or lower.endswith((".bake.hcl", ".bake.json")):
+    if lower in (
+        "docker-bake.hcl",
+        "docker-bake.json",
+        "docker-bake.override.hcl",
+        "docker-bake.override.json",
+    ) or lower.endswith((".bake.hcl", ".bake.json")):
         return "bake"
     if re.fullmatch(r"\.?goreleaser(\.[\w-]+)?\.ya?ml", lower):
         return "goreleaser"
@@ -42,7 +46,11 @@ def kind_of(relative: str) -> str | None:
         return "gitlab-ci"
     if name.startswith("Jenkinsfile") or lower.endswith(".jenkinsfile"):
         return "jenkins"
-    if lower in ("makefile", "gnumakefile") or lower.startswith("makefile.") or lower.endswith(".mk"):
+    if (
+        lower in ("makefile", "gnumakefile")
+        or lower.startswith("makefile.")
+        or lower.endswith(".mk")
+    ):
         return "make"
     if lower.endswith((".sh", ".bash", ".ps1")):
         return "script"
@@ -155,7 +163,10 @@ class Scanner:
 
 def _bake_call(bake: BakeCommand, path: str, kind: str, base: str) -> BakeCall:
     origin = Origin(path, bake.line)
-    labels = {key: BuildLabel(key, value, origin, "docker buildx bake --set") for key, value in bake.labels}
+    labels = {
+        key: BuildLabel(key, value, origin, "docker buildx bake --set")
+        for key, value in bake.labels
+    }
     return BakeCall(
         origin,
         "docker buildx bake",
@@ -276,7 +287,9 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
         variables = _make_variables(text) if kind == "make" else _shell_variables(text)
         if kind == "make":
             # Assignments are not commands (a variable may hold one: it runs where used).
-            text = "\n".join("" if _MAKE_ASSIGNMENT.match(line) else line for line in text.splitlines())
+            text = "\n".join(
+                "" if _MAKE_ASSIGNMENT.match(line) else line for line in text.splitlines()
+            )
             text = text.replace("$$", "$")
         bases = [directory] if kind == "make" else list(dict.fromkeys([".", directory]))
         commands = read_commands(text, variables)
@@ -286,10 +299,14 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
 _MAKE_ASSIGNMENT = re.compile(
     r"^(?:export[ \t]+|override[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(?:\?|:{1,3}|\+)?=[ \t]*(.*)$"
 )
-_SHELL_ASSIGNMENT = re.compile(r"^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
+_SHELL_ASSIGNMENT = re.compile(
+    r"^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)"
+)
 
 
-_SHELL_ARRAY = re.compile(r"^[ \t]*(?:local[ \t]+|declare[ \t]+-a[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)\+?=\((.*)\)[ \t]*$")
+_SHELL_ARRAY = re.compile(
+    r"^[ \t]*(?:local[ \t]+|declare[ \t]+-a[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)\+?=\((.*)\)[ \t]*$"
+)
 
 
 def _make_variables(text: str) -> dict[str, str]:

@@ -43,7 +43,9 @@ class BuildSite:
 
     kind: str  # github-actions, bake, goreleaser, compose, gitlab-ci, jenkins, make, script, npm
     origin: Origin
-    description: str  # e.g. "docker/build-push-action", "docker buildx build", "compose service 'db'"
+    description: (
+        str  # e.g. "docker/build-push-action", "docker buildx build", "compose service 'db'"
+    )
     dockerfile: str | None
     pattern: str | None = None
     context: str = "."

@@ -40,7 +40,7 @@ def read_workflow(relative: str, text: str, scanner: Scanner) -> None:
         job_env = {**workflow_env, **_env(job.get("env"))}
         defaults = job.get("defaults") or document.get("defaults") or {}
         run_directory = _run_directory(defaults)
-        strategy = job.get("strategy") if isinstance(job.get("strategy"), dict) else {}
+        strategy: dict[str, Any] = job["strategy"] if isinstance(job.get("strategy"), dict) else {}
         for combination in _combinations(strategy.get("matrix")):
             _read_steps(relative, job["steps"], combination, job_env, run_directory, scanner)
 
@@ -61,8 +61,12 @@ def _combinations(matrix: Any) -> list[dict[str, Any]]:
     """The matrix's combinations (bounded); [{}] for none or an expression."""
     if not isinstance(matrix, dict):
         return [{}]
-    axes = {k: v for k, v in matrix.items() if k not in ("include", "exclude") and isinstance(v, list)}
-    combinations = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    axes = {
+        k: v for k, v in matrix.items() if k not in ("include", "exclude") and isinstance(v, list)
+    }
+    combinations: list[dict[str, Any]] = [
+        dict(zip(axes, values)) for values in itertools.product(*axes.values())
+    ]
     combinations = combinations[:_MAX_COMBINATIONS] if axes else []
     includes = matrix.get("include")
     for entry in includes if isinstance(includes, list) else []:
@@ -129,19 +133,27 @@ def _read_steps(
             continue
         env = {**job_env, **_env(step.get("env"))}
         uses = str(step.get("uses") or "")
-        inputs = step.get("with") if isinstance(step.get("with"), dict) else {}
+        inputs: dict[str, Any] = step["with"] if isinstance(step.get("with"), dict) else {}
         line = line_of(step.get("uses"), getattr(step, "line", 1))
         origin = Origin(relative, line)
         action = uses.split("@")[0].lower()
         if action == "docker/metadata-action":
             step_id = str(step.get("id") or "")
-            labels = {SOURCE_KEY: BuildLabel(SOURCE_KEY, METADATA_SOURCE, origin, "docker/metadata-action")}
+            labels = {
+                SOURCE_KEY: BuildLabel(
+                    SOURCE_KEY, METADATA_SOURCE, origin, "docker/metadata-action"
+                )
+            }
             for text, label_line in _lines(inputs.get("labels")):
                 key, _, value = _expand(text, combination, env).partition("=")
                 label_origin = Origin(relative, label_line)
-                labels[key.strip()] = BuildLabel(key.strip(), value, label_origin, "docker/metadata-action labels")
+                labels[key.strip()] = BuildLabel(
+                    key.strip(), value, label_origin, "docker/metadata-action labels"
+                )
             metadata[step_id] = tuple(labels.values())
-            images[step_id] = tuple(_expand(t, combination, env) for t, _ in _lines(inputs.get("images")))
+            images[step_id] = tuple(
+                _expand(t, combination, env) for t, _ in _lines(inputs.get("images"))
+            )
         elif action == "docker/build-push-action":
             _build_push(relative, origin, inputs, combination, env, metadata, images, scanner)
         elif action == "docker/bake-action":
@@ -155,7 +167,9 @@ def _read_steps(
             variables = {**env, "GITHUB_WORKSPACE": "."}
             text = _expand(run, combination, env).replace("${{ github.workspace }}", ".")
             commands = read_commands(text, variables, first_line=line_of(run, 1))
-            scanner.command_sites(commands, relative, "github-actions", [posixpath.normpath(directory)])
+            scanner.command_sites(
+                commands, relative, "github-actions", [posixpath.normpath(directory)]
+            )
 
 
 def _labels_input(
@@ -169,7 +183,11 @@ def _labels_input(
     labels: dict[str, BuildLabel] = {}
     for text, line in _lines(value):
         output = _STEP_OUTPUT.search(text)
-        if output and output.group(1) in metadata and output.group(2).startswith(("labels", "bake-file")):
+        if (
+            output
+            and output.group(1) in metadata
+            and output.group(2).startswith(("labels", "bake-file"))
+        ):
             labels.update({label.key: label for label in metadata[output.group(1)]})
             continue
         key, equals, label_value = _expand(text, combination, env).partition("=")
@@ -238,7 +256,11 @@ def _bake(
             labels = {label.key: label for label in metadata[output.group(1)]}
             overrides["docker-metadata-action"] = labels
             continue
-        files.append(posixpath.normpath(posixpath.join(workdir, _expand(text, combination, env).removeprefix("cwd://"))))
+        files.append(
+            posixpath.normpath(
+                posixpath.join(workdir, _expand(text, combination, env).removeprefix("cwd://"))
+            )
+        )
     push = _truthy(inputs.get("push"))
     everywhere: dict[str, BuildLabel] = {}
     for text, line in _lines(inputs.get("set")):
@@ -247,12 +269,18 @@ def _bake(
             push |= "registry" in value or value == "true"
         elif ".labels." in setting:
             key = setting.split(".labels.", 1)[1]
-            everywhere[key] = BuildLabel(key, value, Origin(relative, line), "set of docker/bake-action")
+            everywhere[key] = BuildLabel(
+                key, value, Origin(relative, line), "set of docker/bake-action"
+            )
     if everywhere:
         overrides["*"] = everywhere
-    targets = [_expand(t, combination, env) for t, _ in _lines(inputs.get("targets"))] or ["default"]
+    targets = [_expand(t, combination, env) for t, _ in _lines(inputs.get("targets"))] or [
+        "default"
+    ]
     scanner.bake_calls.append(
-        BakeCall(origin, "docker/bake-action", "github-actions", files, workdir, targets, push, overrides)
+        BakeCall(
+            origin, "docker/bake-action", "github-actions", files, workdir, targets, push, overrides
+        )
     )
 
 
@@ -282,7 +310,7 @@ def _other_action(
     input and labels; they publish when their name says so, when they take registry
     credentials or push, or when the job pushes with a later step (push-to-registry)."""
     file_value = next((inputs[k] for k in _DOCKERFILE_INPUTS if k in inputs), None)
-    files = [t for t, _ in _lines(file_value)] or [None]
+    files: list[str | None] = [t for t, _ in _lines(file_value)] or [None]
     context = _expand(inputs.get("context") or inputs.get("path") or ".", combination, env)
     pushed_later = any(
         isinstance(step, dict) and "push" in str(step.get("uses") or "").split("@")[0].lower()
@@ -295,7 +323,9 @@ def _other_action(
         or "registry" in inputs
         or pushed_later
     )
-    labels = _labels_input(relative, inputs.get("labels"), combination, env, {}, f"labels of {action}")
+    labels = _labels_input(
+        relative, inputs.get("labels"), combination, env, {}, f"labels of {action}"
+    )
     target = inputs.get("target")
     for file in files:
         dockerfile, pattern, context_path = scanner.locate(

@@ -19,12 +19,12 @@ from dlink.lint import FileOutcome, LintOptions, LintRun, display_path, run_lint
 def images(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Repository or directory to describe (default: the current one).",
-                       show_default=False),
+        typer.Argument(
+            help="Repository or directory to describe (default: the current one).",
+            show_default=False,
+        ),
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="text or json.")
-    ] = "text",
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     repo_url: Annotated[
         str | None, typer.Option("--repo-url", help="The repository URL to expect (skips git).")
     ] = None,
@@ -115,14 +115,19 @@ def _label_sources(outcome: FileOutcome) -> list[dict[str, Any]]:
 def _entry(outcome: FileOutcome) -> dict[str, Any]:
     plan = outcome.plan
     findings = [
-        {"path": f.path, "line": f.line, "code": f.code, "severity": f.severity.value,
-         "message": f.message}  # fmt: skip
+        {
+            "path": f.path,
+            "line": f.line,
+            "code": f.code,
+            "severity": f.severity.value,
+            "message": f.message,
+        }
         for f in outcome.findings
     ]
     if outcome.error is not None:
         verdict = f"error: {outcome.error.message}"
     elif findings:
-        codes = ", ".join(dict.fromkeys(f["code"] for f in findings))
+        codes = ", ".join(dict.fromkeys(str(f["code"]) for f in findings))
         verdict = f"{len(findings)} finding{'s' * (len(findings) != 1)} ({codes})"
     else:
         verdict = "ok"
@@ -166,7 +171,9 @@ def _print_text(entries: list[dict[str, Any]], run: LintRun) -> None:
             typer.echo(f"  {action} {site['file']}:{site['line']} ({site['description']}){tags}")
         hidden = len(entry["sites"]) - max(_OTHERS_SHOWN, len(publishing))
         if hidden > 0:
-            typer.echo(f"  built by {hidden} more site{'s' * (hidden != 1)} (--format json lists them)")
+            typer.echo(
+                f"  built by {hidden} more site{'s' * (hidden != 1)} (--format json lists them)"
+            )
         if not entry["sites"]:
             typer.echo("  built by no build site dlink recognises")
         if entry["checked"]:
