@@ -24,36 +24,38 @@ _SKIP_DIRECTORIES = {".git", "node_modules", "vendor", "third_party", ".venv", "
 _MAX_FILE_BYTES = 2_000_000
 
 
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1")
+_BAKE_NAMES = {"docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl",
+               "docker-bake.override.json"}  # fmt: skip
+_GORELEASER = re.compile(r"\.?goreleaser(\.[\w-]+)?\.ya?ml")
+_COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")
+
+
 def kind_of(relative: str) -> str | None:
-    """Which reader a repository-relative path needs, or None when it is no build definition."""
-    name = posixpath.basename(relative)
+    """Which reader a repository-relative path needs, or None when it is no build definition.
+
+    Called for every file of the repository: cheap string tests first, regexes last.
+    """
+    parent, _, name = relative.rpartition("/")
     lower = name.lower()
-    parent = posixpath.dirname(relative)
-    if parent == ".github/workflows" and lower.endswith((".yml", ".yaml")):
-        return "github-actions"
-    if lower in (
-        "docker-bake.hcl",
-        "docker-bake.json",
-        "docker-bake.override.hcl",
-        "docker-bake.override.json",
-    ) or lower.endswith((".bake.hcl", ".bake.json")):
+    if lower.endswith((".yml", ".yaml")):
+        if parent == ".github/workflows":
+            return "github-actions"
+        if lower == ".gitlab-ci.yml" or lower.endswith(".gitlab-ci.yml"):
+            return "gitlab-ci"
+        if "goreleaser" in lower and _GORELEASER.fullmatch(lower):
+            return "goreleaser"
+        if "compose" in lower and _COMPOSE.fullmatch(lower):
+            return "compose"
+        return None
+    if lower.endswith(_SCRIPT_SUFFIXES):
+        return "script"
+    if lower in _BAKE_NAMES or lower.endswith((".bake.hcl", ".bake.json")):
         return "bake"
-    if re.fullmatch(r"\.?goreleaser(\.[\w-]+)?\.ya?ml", lower):
-        return "goreleaser"
-    if re.fullmatch(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml", lower):
-        return "compose"
-    if lower == ".gitlab-ci.yml" or lower.endswith(".gitlab-ci.yml"):
-        return "gitlab-ci"
     if name.startswith("Jenkinsfile") or lower.endswith(".jenkinsfile"):
         return "jenkins"
-    if (
-        lower in ("makefile", "gnumakefile")
-        or lower.startswith("makefile.")
-        or lower.endswith(".mk")
-    ):
-        return "make"
-    if lower.endswith((".sh", ".bash", ".ps1")):
-        return "script"
+    if lower.startswith(("makefile", "gnumakefile")) or lower.endswith(".mk"):
+        return "make" if lower in ("makefile", "gnumakefile") or "." in lower else None
     if lower == "package.json":
         return "npm"
     return None
@@ -234,9 +236,8 @@ def scan(root: Path, files: list[str] | None = None) -> BuildScan:
     definitions = [
         (relative, kind)
         for relative in listed
-        if not (set(relative.split("/")[:-1]) & _SKIP_DIRECTORIES)
         for kind in [kind_of(relative)]
-        if kind is not None
+        if kind is not None and not (set(relative.split("/")[:-1]) & _SKIP_DIRECTORIES)
     ]
     bake_files: list[str] = []
     for relative, kind in definitions:
