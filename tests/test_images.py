@@ -315,3 +315,86 @@ def test_an_unreadable_workflow_is_a_notice_and_the_rest_is_checked(
     code, _out, err = run(capsys, "check")
     assert code == 0 and "Traceback" not in err
     assert "dlink: notice: .github/workflows/broken.yml:" in err and "not valid YAML" in err
+
+
+# Layouts learnt from public repositories (reproduced, not copied): what `check` reports
+# before and after `fix`.
+
+
+def test_goreleaser_images_plus_a_publishing_action_plus_compose_for_development(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    goreleaser = "".join(
+        f"  - dockerfile: dockerfiles/Dockerfile\n"
+        f'    image_templates: ["ghcr.io/acme/widget:{arch}-{{{{ .Version }}}}"]\n'
+        f'    build_flag_templates: ["--platform=linux/{arch}"]\n'
+        for arch in ("amd64", "arm64")
+    )
+    workflow = (
+        "on: {push: {branches: [main]}}\njobs:\n  publish:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: actions/checkout@v4\n"
+        "      - uses: someone/publish-docker-action@v1\n        with:\n"
+        "          file: dockerfiles/Dockerfile.self-contained\n          registry: ghcr.io\n"
+        "          repository: acme/widget\n          password: ${{ secrets.TOKEN }}\n"
+    )
+    compose = "services:\n  widget:\n    build:\n      context: .\n      dockerfile: dockerfiles/Dockerfile.dev\n"
+    write(repo, {"goreleaser.yml": "dockers:\n" + goreleaser, "docker-compose.yml": compose,
+                 ".github/workflows/release-dev.yml": workflow,
+                 "dockerfiles/Dockerfile": "FROM scratch\nCOPY widget /\n",
+                 "dockerfiles/Dockerfile.self-contained": "FROM golang AS build\nFROM scratch\n",
+                 "dockerfiles/Dockerfile.dev": "FROM golang\n"})  # fmt: skip
+    assert findings(capsys) == (
+        1, [("dockerfiles/Dockerfile", 1, "DLK101"), ("dockerfiles/Dockerfile.self-contained", 2, "DLK101")]
+    )
+    assert run(capsys, "fix")[0] == 0
+    assert findings(capsys) == (0, [])
+    assert (repo / "dockerfiles/Dockerfile.dev").read_text() == "FROM golang\n"  # not an image
+
+
+def test_package_json_scripts_pushing_two_targets_with_external_bases(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripts = {
+        "build-base": "docker buildx build -f docker/base.dockerfile -t acme/widget:base --target base . --push",
+        "build-base-slim": "docker buildx build -f docker/base.dockerfile -t acme/widget:base-slim --target base-slim . --push",
+        "build-local": "docker build -f docker/base.dockerfile -t widget:local --target base .",
+    }
+    base = "FROM node:22-slim AS base-slim\nRUN true\nFROM acme/widget:base-slim AS base\nRUN true\n"
+    write(repo, {"package.json": json.dumps({"scripts": scripts}, indent=2),
+                 "docker/base.dockerfile": base, "test/radius.dockerfile": "FROM alpine\n"})  # fmt: skip
+    assert findings(capsys) == (
+        1, [("docker/base.dockerfile", 1, "DLK101"), ("docker/base.dockerfile", 3, "DLK101")]
+    )
+    assert run(capsys, "fix")[0] == 0
+    # The two targets share no stage (base starts from the published image): one line each.
+    label = f'LABEL {SRC}="{REPO}"\n'
+    assert (repo / "docker/base.dockerfile").read_text() == base.replace(
+        "AS base-slim\n", "AS base-slim\n" + label
+    ).replace("AS base\n", "AS base\n" + label)
+    assert findings(capsys) == (0, [])
+
+
+def test_publish_script_with_an_options_array_driving_bake(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bake = (
+        'group "linux" {\n  targets = ["alpine", "debian"]\n}\n'
+        'function "tags" {\n  params = [name]\n  result = ["docker.io/acme/widget:${name}"]\n}\n'
+        'target "alpine" {\n  dockerfile = "alpine/Dockerfile"\n  tags = tags("alpine")\n}\n'
+        'target "debian" {\n  dockerfile = "debian/Dockerfile"\n  tags = tags("debian")\n}\n'
+    )
+    script = (
+        "#!/usr/bin/env bash\nset -euo pipefail\n"
+        'build_opts=("--pull")\nif [ "${DRY_RUN:-true}" = false ]; then\n  build_opts+=("--push")\nfi\n'
+        'echo "docker buildx bake ${BAKE_TARGET}"\n'
+        'docker buildx bake -f docker-bake.hcl "${build_opts[@]}" "${BAKE_TARGET}"\n'
+    )
+    labelled = f'FROM alpine\nLABEL {SRC}="{REPO}"\n'
+    write(repo, {"docker-bake.hcl": bake, ".ci/publish.sh": script, "alpine/Dockerfile": labelled,
+                 "debian/Dockerfile": labelled.replace("alpine", "debian"),
+                 "tests/plugins/Dockerfile": "FROM acme/widget\n"})  # fmt: skip
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (0, "No findings.\n") and "1 Dockerfile not published" in err
+    code, out, _ = run(capsys, "images")
+    assert "published by .ci/publish.sh:8 (docker buildx bake (target 'alpine'))" in out
+    assert "source label: LABEL at alpine/Dockerfile:2" in out
