@@ -43,6 +43,14 @@ FACTS = RepoFacts("https://github.com/acme/widget", "git@github.com:acme/widget.
             "{{ .Env.SOURCE }}", "{{ .Env.SOURCE }}", {"{{ .Env.SOURCE }}"}, id="goreleaser-env"
         ),
         pytest.param("$REPO_URL", "$REPO_URL", {"$REPO_URL"}, id="shell-variable"),
+        pytest.param("$CI_PROJECT_URL", "https://github.com/acme/widget", set(), id="gitlab-project-url"),
+        pytest.param("${CI_PROJECT_URLS}", "${CI_PROJECT_URLS}", {"${CI_PROJECT_URLS}"}, id="not-ci-variable"),
+        pytest.param(
+            "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY",
+            "https://github.com/acme/widget",
+            set(),
+            id="github-environment",
+        ),
         pytest.param(
             "${{ secrets.SOURCE }}", "${{ secrets.SOURCE }}", {"${{ secrets.SOURCE }}"}, id="secret"
         ),

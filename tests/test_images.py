@@ -243,6 +243,18 @@ def test_goreleaser_git_url_with_a_dot_git_remote_is_reported_on_its_line(
     assert findings(capsys) == (0, [])
 
 
+def test_goreleaser_git_url_under_github_actions_is_the_checkout_url(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # actions/checkout writes https://github.com/OWNER/REPO as the remote: GitURL is canonical
+    # there, though this clone's own remote ends in .git.
+    for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com",
+                        "GITHUB_REPOSITORY": "acme/widget"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    write(repo, {".goreleaser.yaml": GORELEASER, "Dockerfile": UNLABELLED})
+    assert findings(capsys) == (0, [])
+
+
 def test_an_unknowable_build_label_is_unresolved_not_wrong(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

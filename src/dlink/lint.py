@@ -182,7 +182,11 @@ def _contexts(
     from dlink.builds.values import RepoFacts
     from dlink.rules import Context
 
+    # GoReleaser's {{ .GitURL }} is the checkout's remote URL. Under GitHub Actions the
+    # checkout action sets it to the repository's https URL; elsewhere only git knows.
     git_url = identity.remote_url if identity.source.startswith("remote:") else None
+    if identity.source == "ci:github":
+        git_url = identity.url
     facts = RepoFacts(identity.url, git_url)
     checks = plan.checks(options.target)
     targets = tuple(dict.fromkeys(check.target for check in checks))

@@ -22,6 +22,7 @@ from dlink.builds.values import as_glob, glob_match, has_unknowns
 # Directories that hold other people's code or generated files, never the repository's builds.
 _SKIP_DIRECTORIES = {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox"}
 _MAX_FILE_BYTES = 2_000_000
+_MAX_WALKED_FILES = 50_000
 
 
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1")
@@ -221,7 +222,10 @@ def repository_files(root: Path) -> list[str]:
             # quietly later, which is cheaper than a stat per file here.
             return [n for n in dict.fromkeys(names) if n]
     found: list[str] = []
+    # Outside git nothing bounds the walk (a home directory): stop at a generous count.
     for directory, subdirectories, names in os.walk(root):
+        if len(found) > _MAX_WALKED_FILES:
+            break
         subdirectories[:] = [d for d in subdirectories if d not in _SKIP_DIRECTORIES]
         relative = os.path.relpath(directory, root)
         for name in names:

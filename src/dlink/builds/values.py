@@ -25,6 +25,10 @@ _ANY_VARIABLE = re.compile(
 )
 
 GIT_URL = ".GitURL"
+_CI_PROJECT_URL = re.compile(r"\$\{?CI_PROJECT_URL\}?(?![A-Za-z0-9_])")
+_CI_GITHUB_URL = re.compile(
+    r"\$\{?GITHUB_SERVER_URL\}?/\$\{?GITHUB_REPOSITORY\}?(?![A-Za-z0-9_])"
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,9 @@ def resolve(raw: str, facts: RepoFacts) -> Resolved:
 
     value = _GITHUB.sub(github, raw)
     value = _TEMPLATE.sub(template, value)
+    # The CI's own variables for the repository being built (GitLab, GitHub).
+    value = _CI_PROJECT_URL.sub(facts.url, value)
+    value = _CI_GITHUB_URL.sub(facts.url, value)
     for match in _ANY_VARIABLE.finditer(value):
         if not match.group(0).startswith(("${{", "{{")):
             unresolved.add(match.group(0))
