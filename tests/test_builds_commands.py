@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dlink.builds.commands import read_commands
 
@@ -163,3 +165,17 @@ def test_bake_commands(text: str, files: list[str], targets: list[str], push: bo
 def test_bake_print_builds_nothing() -> None:
     [bake] = read_commands("docker buildx bake --print app").bakes
     assert bake.prints
+
+
+@given(st.text(alphabet="ab $'\"\\\t-=", max_size=30))
+def test_words_split_as_shlex_does(line: str) -> None:
+    """The fast splitter agrees with the standard library's POSIX shell lexer."""
+    import shlex
+
+    from dlink.builds.commands import _split
+
+    try:
+        expected = shlex.split(line, posix=True)
+    except ValueError:  # an open quote: dlink splits such a fragment at whitespace
+        expected = line.split()
+    assert _split(line) == expected

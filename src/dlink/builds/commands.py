@@ -9,7 +9,6 @@ commands in the text, whatever surrounds them, and reads their options.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -123,11 +122,45 @@ def _tokens(line: str) -> list[str]:
         return f"\x00{len(saved) - 1}\x00"
 
     hidden = _EXPRESSION.sub(hide, line)
-    try:
-        words = shlex.split(hidden, comments=False, posix=True)
-    except ValueError:  # unbalanced quotes: a fragment of a larger string (Groovy, JSON)
-        words = hidden.split()
+    words = _split(hidden)
     return [re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], word) for word in words]
+
+
+# A shell word: runs of plain characters, backslash escapes and quoted strings.
+_WORD = re.compile(r"""(?:[^\s'"\\]+|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", re.DOTALL)
+_WORD_PART = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([^'"\\]+)""", re.DOTALL)
+
+
+def _split(line: str) -> list[str]:
+    """Words as POSIX shell splits them (quotes removed); shlex's rules, at regex speed.
+
+    With unbalanced quotes (a fragment of a larger string: Groovy, JSON) the line is
+    split at whitespace, as written.
+    """
+    matches = list(_WORD.finditer(line))
+    covered = sum(m.end() - m.start() for m in matches)
+    if covered != len(line) - sum(ch.isspace() for ch in _gaps(line, matches)):
+        return line.split()
+    return ["".join(_unquote(part) for part in _WORD_PART.finditer(m.group(0))) for m in matches]
+
+
+def _gaps(line: str, matches: list[re.Match[str]]) -> str:
+    """The text between the words (whitespace only, unless a quote was left open)."""
+    pieces, cursor = [], 0
+    for match in matches:
+        pieces.append(line[cursor : match.start()])
+        cursor = match.end()
+    pieces.append(line[cursor:])
+    return "".join(pieces)
+
+
+def _unquote(part: re.Match[str]) -> str:
+    single, double, escaped, plain = part.groups()
+    if single is not None:
+        return single
+    if double is not None:
+        return re.sub(r'\\([\\"])', r"\1", double)  # as shlex does: only \\ and \"
+    return escaped if escaped is not None else plain
 
 
 def _simple_commands(line: str, number: int) -> Iterator[tuple[int, list[str]]]:

@@ -26,9 +26,7 @@ _ANY_VARIABLE = re.compile(
 
 GIT_URL = ".GitURL"
 _CI_PROJECT_URL = re.compile(r"\$\{?CI_PROJECT_URL\}?(?![A-Za-z0-9_])")
-_CI_GITHUB_URL = re.compile(
-    r"\$\{?GITHUB_SERVER_URL\}?/\$\{?GITHUB_REPOSITORY\}?(?![A-Za-z0-9_])"
-)
+_CI_GITHUB_URL = re.compile(r"\$\{?GITHUB_SERVER_URL\}?/\$\{?GITHUB_REPOSITORY\}?(?![A-Za-z0-9_])")
 
 
 @dataclass(frozen=True)
