@@ -86,8 +86,12 @@ def test_metadata_action_satisfies_the_published_image_and_unpublished_files_are
     assert (code, out) == (0, "No findings.\n")
     assert "2 Dockerfiles not published" in err
     # A file named on the command line follows the same scope (pre-commit agrees with CI).
-    code, out, _ = run(capsys, "check", "test/Dockerfile")
+    code, out, err = run(capsys, "check", "test/Dockerfile")
     assert (code, out) == (0, "No findings.\n")
+    assert err == (
+        "dlink: test/Dockerfile: not checked: not published: built only by "
+        ".github/workflows/release.yml:17 (--scope all checks it)\n"
+    )
     # --scope all: the unpublished ones are checked; the published one keeps its label.
     assert findings(capsys, "--scope", "all") == (
         1,
@@ -175,6 +179,11 @@ def test_bake_inheritance_labels_every_published_target(
     write(repo, {"docker-bake.hcl": BAKE, "build/Dockerfile": MULTI_STAGE,
                  ".github/workflows/bake.yml": workflow})  # fmt: skip
     assert findings(capsys) == (0, [])
+    # A target the Dockerfile lacks is reported with the build site that names it.
+    write(repo, {"build/Dockerfile": MULTI_STAGE.replace("AS cli", "AS client")})
+    code, out, _ = run(capsys, "check")
+    assert code == 2
+    assert "target stage 'cli' not found" in out and ".github/workflows/bake.yml:6 builds this target" in out
     _code, out, _ = run(capsys, "images")
     assert "targets: server, cli" in out
     assert "source label [server]: bake target '_common' at docker-bake.hcl:10" in out

@@ -150,7 +150,8 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 current = result.data
         findings: dict[Finding, None] = {}
         for context in contexts:
-            findings.update(dict.fromkeys(analyse(current, context, selection).findings))
+            found = analyse(current, context, selection).findings
+            findings.update(dict.fromkeys(_name_the_site(f, context) for f in found))
         for finding in list(findings):
             if finding.path != outcome.shown:
                 if finding in seen_elsewhere:
@@ -202,3 +203,14 @@ def _contexts(
         )
         for check in checks
     ]
+
+
+def _name_the_site(finding: Finding, context: Context) -> Finding:
+    """A target a build site names but the file lacks: say which site names it."""
+    if finding.code != "DLK000" or not context.published_by or context.target is None:
+        return finding
+    if not finding.message.startswith("target stage"):
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, message=f"{finding.message}; {context.published_by} builds this target")

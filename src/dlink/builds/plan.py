@@ -40,6 +40,7 @@ class ImagePlan:
     sites: list[BuildSite] = field(default_factory=list)
     in_scope: bool = True
     reason: str = ""
+    explicit: bool = False  # named on the command line
 
     @property
     def publishing(self) -> list[BuildSite]:
@@ -80,6 +81,7 @@ class Planner:
 
     def __init__(self, searched: list[Path]) -> None:
         self._searched = [p.resolve() for p in searched if p.is_dir()]
+        self._named = {p.resolve() for p in searched if not p.is_dir()}
         self._scans: dict[Path, BuildScan] = {}
         self.seconds = 0.0  # time spent reading build definitions
 
@@ -115,6 +117,7 @@ class Planner:
         relative = Path(os.path.relpath(path.resolve(), root)).as_posix()
         result = self.scan(root)
         plan = ImagePlan(path, relative, root, sites_for(result, relative))
+        plan.explicit = path.resolve() in self._named
         if plan.publishing:
             plan.reason = "published"
         elif scope == "all":

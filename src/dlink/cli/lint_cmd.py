@@ -101,8 +101,13 @@ def _print_outcomes(run: LintRun, diff: bool) -> None:
     """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
     for notice in run.notices:
         typer.echo(f"dlink: notice: {redact(notice)}", err=True)
-    if run.skipped:
-        count = len(run.skipped)
+    named = [plan for plan in run.skipped if plan.explicit]
+    for plan in named:
+        typer.echo(
+            f"dlink: {plan.path}: not checked: {plan.reason} (--scope all checks it)", err=True
+        )
+    if len(run.skipped) > len(named):
+        count = len(run.skipped) - len(named)
         typer.echo(
             f"dlink: {count} Dockerfile{'s' * (count != 1)} not published by this repository's "
             "build sites, not checked (dlink images lists them; --scope all checks them)",
