@@ -419,3 +419,17 @@ def test_publish_script_with_an_options_array_driving_bake(
     code, out, _ = run(capsys, "images")
     assert "published by .ci/publish.sh:8 (docker buildx bake (target 'alpine'))" in out
     assert "source label: LABEL at alpine/Dockerfile:2" in out
+
+
+def test_targets_in_config_override_the_build_sites(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    makefile = "push:\n\tdocker build --push --target server -f build/Dockerfile .\n"
+    config = '[tool.dlink]\ntargets = { "build/Dockerfile" = ["cli", "artifacts"] }\n'
+    write(repo, {"Makefile": makefile, "build/Dockerfile": MULTI_STAGE, "pyproject.toml": config})
+    code, out, _ = run(capsys, "check")
+    assert code == 1 and "stage 'cli'" in out and "stage 'artifacts'" in out
+    assert "stage 'server'" not in out
+    write(repo, {"pyproject.toml": '[tool.dlink]\ntargets = { "build/Dockerfile" = "cli" }\n'})
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "'targets' in [tool.dlink] must be a table of Dockerfile paths" in err

@@ -38,6 +38,9 @@ class Config:
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None
     scope: str | None = None  # "published" (default) or "all": which Dockerfiles are images
+    # Per Dockerfile (path relative to the config file): the targets it publishes, instead
+    # of what the build sites say.
+    targets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     path: Path | None = None
 
 
@@ -239,8 +242,24 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "ignore": ("ignore", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
     "exclude": ("exclude", _globs, "a list of non-empty glob strings"),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
-    "scope": ("scope", lambda v: v if v in ("published", "all") else None, "'published' or 'all'"),
+    "scope": ("scope", lambda v: _scope(v), "'published' or 'all'"),
+    "targets": ("targets", lambda v: _targets(v), "a table of Dockerfile paths to stage lists"),
 }
+
+
+def _scope(value: object) -> str | None:
+    return value if isinstance(value, str) and value in ("published", "all") else None
+
+
+def _targets(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    if not isinstance(value, dict):
+        return None
+    pairs = []
+    for path, stages in value.items():
+        if not isinstance(stages, list) or not all(isinstance(s, str) and s for s in stages):
+            return None
+        pairs.append((str(path), tuple(stages)))
+    return tuple(pairs)
 
 
 def _reason(error: OSError) -> str:

@@ -15,6 +15,7 @@ from dlink.findings import Finding
 
 if TYPE_CHECKING:
     from dlink.builds.plan import ImagePlan
+    from dlink.config import Config
     from dlink.repo import RepoIdentity
     from dlink.rules import Context
 
@@ -139,7 +140,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
-        contexts = _contexts(outcome.shown, identity, options, plan)
+        contexts = _contexts(outcome.shown, identity, options, plan, _configured_targets(path, settings))
         selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
         fail_on = options.fail_on or settings.fail_on or "warning"
         current = data
@@ -175,8 +176,23 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     return run
 
 
+def _configured_targets(path: Path, settings: Config) -> tuple[str, ...]:
+    """`targets` in config for this file (paths relative to the config file's directory)."""
+    if not settings.targets or settings.path is None:
+        return ()
+    base = settings.path.parent.resolve()
+    for relative, stages in settings.targets:
+        if (base / relative).resolve() == path.resolve():
+            return stages
+    return ()
+
+
 def _contexts(
-    shown: str, identity: RepoIdentity, options: LintOptions, plan: ImagePlan
+    shown: str,
+    identity: RepoIdentity,
+    options: LintOptions,
+    plan: ImagePlan,
+    configured: tuple[str, ...] = (),
 ) -> list[Context]:
     """One context per published target and label set (one, as before, when unpublished)."""
     from dlink.builds.plan import resolve_labels
@@ -189,7 +205,7 @@ def _contexts(
     if identity.source == "ci:github":
         git_url = identity.url
     facts = RepoFacts(identity.url, git_url)
-    checks = plan.checks(options.target)
+    checks = plan.checks(options.target, configured)
     targets = tuple(dict.fromkeys(check.target for check in checks))
     return [
         Context(

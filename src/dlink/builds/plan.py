@@ -51,8 +51,11 @@ class ImagePlan:
         found = [t for site in self.publishing for t in site.targets]
         return tuple(dict.fromkeys(found)) or (None,)
 
-    def checks(self, target: str | None) -> list[Check]:
-        """The analyses to run: one per published target and label set (--target: that one)."""
+    def checks(self, target: str | None, configured: tuple[str, ...] = ()) -> list[Check]:
+        """The analyses to run: one per published target and label set (--target: that one;
+        `configured`: the targets config names for this file, each with its sites' labels)."""
+        if target is None and configured:
+            return [c for name in configured for c in self.checks(name)]
         if target is not None:
             sites = [
                 s
