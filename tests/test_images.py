@@ -335,7 +335,7 @@ def test_an_unreadable_workflow_is_a_notice_and_the_rest_is_checked(
                  ".github/workflows/release.yml": WORKFLOW})  # fmt: skip
     code, _out, err = run(capsys, "check")
     assert code == 0 and "Traceback" not in err
-    assert "dlink: notice: .github/workflows/broken.yml:" in err and "not valid YAML" in err
+    assert "dlink: note: .github/workflows/broken.yml:" in err and "not valid YAML" in err
 
 
 # Layouts learnt from public repositories (reproduced, not copied): what `check` reports
@@ -425,11 +425,11 @@ def test_targets_in_config_override_the_build_sites(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     makefile = "push:\n\tdocker build --push --target server -f build/Dockerfile .\n"
-    config = '[tool.dlink]\ntargets = { "build/Dockerfile" = ["cli", "artifacts"] }\n'
+    config = '[tool.dlink.per-file."build/Dockerfile"]\ntargets = ["cli", "artifacts"]\n'
     write(repo, {"Makefile": makefile, "build/Dockerfile": MULTI_STAGE, "pyproject.toml": config})
     code, out, _ = run(capsys, "check")
     assert code == 1 and "stage 'cli'" in out and "stage 'artifacts'" in out
     assert "stage 'server'" not in out
-    write(repo, {"pyproject.toml": '[tool.dlink]\ntargets = { "build/Dockerfile" = "cli" }\n'})
-    code, _, err = run(capsys, "check")
-    assert code == 2 and "'targets' in [tool.dlink] must be a table of Dockerfile paths" in err
+    # The command line wins over both.
+    code, out, _ = run(capsys, "check", "--target", "server")
+    assert code == 1 and "stage 'server'" in out and "published by Makefile:2" in out

@@ -6,9 +6,10 @@ write made) is returned to the CLI, which decides what goes where.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
@@ -16,7 +17,9 @@ from dlink.findings import Finding
 if TYPE_CHECKING:
     from dlink.builds.plan import ImagePlan
     from dlink.config import Config
-    from dlink.repo import RepoIdentity
+    from dlink.engine import Selection
+    from dlink.files import Discovery
+    from dlink.repo import NoRepository, RepoIdentity
     from dlink.rules import Context
 
 
@@ -27,12 +30,14 @@ class LintOptions:
     paths: list[Path]
     repo_url: str | None = None
     remote: str | None = None
-    target: str | None = None
+    targets: tuple[str, ...] = ()  # each is checked; none: the last stage
     build_args: dict[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     config: Path | None = None
     fail_on: str | None = None
+    force_exclude: bool = False  # files named on the command line obey the excludes too
+    unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
     scope: str | None = None  # "published" or "all"; None: config, else "published"
 
 
@@ -51,15 +56,13 @@ class FileOutcome:
     plan: ImagePlan | None = None  # who builds the file and how it was checked
 
 
-
-
 @dataclass
 class LintRun:
-    """Every file's outcome, in the order checked."""
+    """Every file's outcome, in the order checked, and notes for the whole run."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # said once per run, not per file
     skipped: list[ImagePlan] = field(default_factory=list)  # out of scope: not images to label
-    notices: list[str] = field(default_factory=list)  # build definitions dlink could not read
 
     @property
     def findings(self) -> list[Finding]:
@@ -81,25 +84,36 @@ class LintRun:
 
 def display_path(path: Path) -> str:
     """A path as the user should read it: relative to the current directory when below it."""
+    # Not resolved: a symlinked Dockerfile is shown under the link's name, as the user knows it.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
     except ValueError:
         return str(path)
 
 
-def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
-    """Config `exclude`: globs relative to the config file's directory (or to where we run)."""
-    from dlink.files import is_excluded
+def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
+    """The files a run would check, and the ones it leaves out with the reason."""
+    return _find_files(options, _explicit_config(options), unused_patterns=unused_patterns)
 
-    if not patterns:
-        return False
-    candidates = [PurePosixPath(path.as_posix())]
-    if base is not None:
-        try:
-            candidates.append(PurePosixPath(path.resolve().relative_to(base.resolve()).as_posix()))
-        except ValueError:
-            pass
-    return any(is_excluded(candidate, patterns) for candidate in candidates)
+
+def _explicit_config(options: LintOptions) -> Config | None:
+    from dlink import config as config_module
+
+    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
+    return config_module.load_config(options.config) if options.config else None
+
+
+def _find_files(
+    options: LintOptions, explicit: Config | None, *, unused_patterns: bool = False
+) -> Discovery:
+    from dlink.files import discover
+
+    return discover(
+        options.paths,
+        config=explicit,
+        force_exclude=options.force_exclude,
+        unused_patterns=unused_patterns,
+    )
 
 
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:
@@ -107,27 +121,27 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.builds.plan import Planner
-    from dlink.engine import Selection, analyse, fix, select_findings
-    from dlink.files import discover, read_dockerfile, write_atomic
-    from dlink.repo import RepoResolver, resolve_repository
+    from dlink.engine import Selection, select_findings
+    from dlink.files import read_dockerfile, write_atomic
+    from dlink.repo import NoRepository, RepoResolver, resolve_repository
 
-    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
-    explicit = config_module.load_config(options.config) if options.config else None
+    explicit = _explicit_config(options)
+    discovery = _find_files(options, explicit)
     resolver = RepoResolver()
     planner = Planner(options.paths)
     run = LintRun()
+    without_repository: list[NoRepository] = []
     seen_elsewhere: set[Finding] = set()  # a build definition's finding, reported once
-    for path in discover(options.paths):
+    for path in discovery.files:
         settings = explicit or config_module.find_config(path)
-        base = settings.path.parent if settings.path else None
-        if _excluded(path, settings.exclude, base) and path not in options.paths:
-            continue
+        per_file = config_module.file_settings(settings, path)
         plan = planner.plan(path, options.scope or settings.scope or "published")
         if not plan.in_scope:
             run.skipped.append(plan)
             continue
         outcome = FileOutcome(display_path(path), plan=plan)
         run.outcomes.append(outcome)
+        identity: RepoIdentity | None = None
         try:
             data = read_dockerfile(path)
             identity = resolve_repository(
@@ -137,88 +151,124 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 settings=settings,
                 resolver=resolver,
             )
+        except NoRepository as missing:
+            # Not an error: the rules that need no repository still run (see _no_repository).
+            without_repository.append(missing)
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             continue
-        contexts = _contexts(outcome.shown, identity, options, plan, _configured_targets(path, settings))
-        selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
+        build_args = {**(per_file.build_args or {}), **options.build_args}
+        # Targets named on the command line or in config win over what the build sites say.
+        targets = tuple(options.targets or per_file.targets or ())
+        contexts = _contexts(outcome.shown, identity, build_args, plan, targets)
+        selection = Selection(
+            options.select or per_file.select or settings.select,
+            options.ignore + per_file.ignore + settings.ignore,
+        )
         fail_on = options.fail_on or settings.fail_on or "warning"
-        current = data
-        if fixing:
-            for context in contexts:  # each target on the bytes the previous one left
-                result = fix(current, context, selection)
-                outcome.edits += result.fixed
-                current = result.data
-        findings: dict[Finding, None] = {}
-        for context in contexts:
-            found = analyse(current, context, selection).findings
-            findings.update(dict.fromkeys(_name_the_site(f, context) for f in found))
-        for finding in list(findings):
-            if finding.path != outcome.shown:
-                if finding in seen_elsewhere:
-                    del findings[finding]
-                seen_elsewhere.add(finding)
-        outcome.findings = sorted(findings, key=lambda f: (f.path != outcome.shown, f.path, f.line, f.column, f.code))
-        if fixing and current != data:
-            outcome.before, outcome.after = data, current
-            if diff:
-                outcome.failing += 1
-            else:
-                try:
-                    write_atomic(path, current)
-                    outcome.written = True
-                except DlinkError as error:
-                    outcome.error = error
-                    continue
+        if not fixing:
+            outcome.findings = _analyse_all(data, contexts, selection)
+        else:
+            unsafe = options.unsafe_fixes
+            unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
+            fixed, edits, remaining = _fix_all(data, contexts, selection, unsafe)
+            outcome.findings = remaining
+            if fixed != data:
+                outcome.before, outcome.after, outcome.edits = data, fixed, edits
+                if diff:
+                    outcome.failing += 1
+                else:
+                    try:
+                        write_atomic(path, fixed)
+                        outcome.written = True
+                    except DlinkError as error:
+                        outcome.error = error
+                        continue
+        outcome.findings = _once(outcome, seen_elsewhere)
         outcome.failing += len(select_findings(outcome.findings, fail_on))
     for root, scanned in planner.scans.items():
-        run.notices += [f"{display_path(root / n.origin.path)}:{n.origin.line}: {n.message}" for n in scanned.notices]
+        run.notices += [
+            f"{display_path(root / n.origin.path)}:{n.origin.line}: {n.message}"
+            for n in scanned.notices
+        ]
+    if without_repository:
+        run.notices.append(_no_repository(without_repository, fixing))
     return run
 
 
-def _configured_targets(path: Path, settings: Config) -> tuple[str, ...]:
-    """`targets` in config for this file (paths relative to the config file's directory)."""
-    if not settings.targets or settings.path is None:
-        return ()
-    base = settings.path.parent.resolve()
-    for relative, stages in settings.targets:
-        if (base / relative).resolve() == path.resolve():
-            return stages
-    return ()
+def _context(
+    shown: str,
+    identity: RepoIdentity | None,
+    target: str | None,
+    args: dict[str, str],
+    **build: Any,
+) -> Context:
+    """What the rules may know about the file's repository (None: there is none), and
+    `build`: what the publishing build site sets (build_labels, published_targets, ...)."""
+    from dlink.rules import Context
+
+    if identity is None:
+        return Context(shown, None, target, args, **build)
+    source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
+    return Context(
+        shown,
+        identity.url,
+        target,
+        args,
+        repo_authoritative=identity.authoritative,
+        repo_source=source,
+        remotes=dict(identity.remotes),
+        **build,
+    )
 
 
 def _contexts(
     shown: str,
-    identity: RepoIdentity,
-    options: LintOptions,
+    identity: RepoIdentity | None,
+    build_args: dict[str, str],
     plan: ImagePlan,
-    configured: tuple[str, ...] = (),
+    targets: tuple[str, ...],
 ) -> list[Context]:
-    """One context per published target and label set (one, as before, when unpublished)."""
+    """One context per published target and build-time label set (one, as before, for a
+    file no publishing site builds)."""
     from dlink.builds.plan import resolve_labels
     from dlink.builds.values import RepoFacts
-    from dlink.rules import Context
 
-    # GoReleaser's {{ .GitURL }} is the checkout's remote URL. Under GitHub Actions the
-    # checkout action sets it to the repository's https URL; elsewhere only git knows.
-    git_url = identity.remote_url if identity.source.startswith("remote:") else None
-    if identity.source == "ci:github":
-        git_url = identity.url
-    facts = RepoFacts(identity.url, git_url)
-    checks = plan.checks(options.target, configured)
-    targets = tuple(dict.fromkeys(check.target for check in checks))
+    checks = plan.checks(targets)
+    published = tuple(dict.fromkeys(check.target for check in checks))
+    facts = None
+    if identity is not None:
+        # GoReleaser's {{ .GitURL }} is the checkout's remote URL. Under GitHub Actions the
+        # checkout action sets it to the repository's https URL; elsewhere only git knows.
+        git_url = identity.remote_url if identity.from_remote else None
+        if identity.source == "ci:github":
+            git_url = identity.url
+        facts = RepoFacts(identity.url, git_url)
     return [
-        Context(
+        _context(
             shown,
-            identity.url,
+            identity,
             check.target,
-            options.build_args,
-            resolve_labels(check.labels, facts, plan.root, display_path),
-            targets,
-            str(check.site.origin) if check.site else None,
+            build_args,
+            build_labels=resolve_labels(check.labels, facts, plan.root, display_path),
+            published_targets=published,
+            published_by=str(check.site.origin) if check.site else None,
         )
         for check in checks
     ]
+
+
+def _once(outcome: FileOutcome, seen_elsewhere: set[Finding]) -> list[Finding]:
+    """A finding on a build definition's line (several Dockerfiles may share the site) is
+    reported with the first file only; the file's own findings come first."""
+    kept = []
+    for finding in outcome.findings:
+        if finding.path != outcome.shown:
+            if finding in seen_elsewhere:
+                continue
+            seen_elsewhere.add(finding)
+        kept.append(finding)
+    return sorted(kept, key=lambda f: (f.path != outcome.shown, f.path, f.line, f.column, f.code))
 
 
 def _name_the_site(finding: Finding, context: Context) -> Finding:
@@ -230,3 +280,55 @@ def _name_the_site(finding: Finding, context: Context) -> Finding:
     from dataclasses import replace
 
     return replace(finding, message=f"{finding.message}; {context.published_by} builds this target")
+
+
+def _analyse_all(data: bytes, contexts: list[Context], selection: Selection) -> list[Finding]:
+    """Findings for every target, each once: a finding in a stage that several targets
+    share is the same finding for all of them."""
+    from dlink.engine import analyse
+
+    if len(contexts) == 1:
+        found = analyse(data, contexts[0], selection).findings
+        return [_name_the_site(f, contexts[0]) for f in found]
+    findings: list[Finding] = []
+    seen: set[tuple[object, ...]] = set()
+    for context in contexts:
+        for finding in analyse(data, context, selection).findings:
+            finding = _name_the_site(finding, context)
+            key = (finding.path, finding.line, finding.column, finding.end_line, finding.code,
+                   finding.message)  # fmt: skip
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    findings.sort(key=lambda f: (f.line, f.column, f.code))
+    return findings
+
+
+def _fix_all(
+    data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
+) -> tuple[bytes, int, list[Finding]]:
+    """(fixed bytes, edits, what remains): each target fixed in turn, from the previous
+    target's result, then what is left looked at for every target."""
+    from dlink.engine import fix
+
+    edits = 0
+    remaining: list[Finding] = []
+    for context in contexts:
+        result = fix(data, context, selection, unsafe_fixes=unsafe_fixes)
+        data, edits, remaining = result.data, edits + result.fixed, result.remaining
+    if len(contexts) > 1:
+        remaining = _analyse_all(data, contexts, selection)
+    return data, edits, remaining
+
+
+def _no_repository(missing: list[NoRepository], fixing: bool) -> str:
+    """One notice for every file that had no repository, however many there were."""
+    count = len(missing)
+    files = f"{count} file{'s' * (count != 1)}"
+    skipped = "DLK102 (source-label-mismatch) was not checked"
+    if fixing:
+        skipped += " and no missing label was added"
+    return (
+        f"no repository for {files} ({missing[0].message}): {skipped}; "
+        "pass --repo-url URL or set repo-url in the dlink config to check everything"
+    )

@@ -51,19 +51,22 @@ class ImagePlan:
         found = [t for site in self.publishing for t in site.targets]
         return tuple(dict.fromkeys(found)) or (None,)
 
-    def checks(self, target: str | None, configured: tuple[str, ...] = ()) -> list[Check]:
-        """The analyses to run: one per published target and label set (--target: that one;
-        `configured`: the targets config names for this file, each with its sites' labels)."""
-        if target is None and configured:
-            return [c for name in configured for c in self.checks(name)]
-        if target is not None:
-            sites = [
-                s
-                for s in self.publishing
-                if target.lower() in [(t or "").lower() for t in s.targets]
-            ]
-            found = [Check(target, site.labels, site) for site in sites]
-            return list(dict.fromkeys(found)) or [Check(target, (), None)]
+    def checks(self, targets: tuple[str, ...] = ()) -> list[Check]:
+        """The analyses to run: one per published target and build-time label set.
+
+        `targets` (from the command line or config) replace the build sites' targets;
+        each is checked with the labels of the sites that publish it, if any.
+        """
+        if targets:
+            found: list[Check] = []
+            for name in targets:
+                sites = [
+                    site
+                    for site in self.publishing
+                    if name.lower() in [(t or "").lower() for t in site.targets]
+                ]
+                found += [Check(name, site.labels, site) for site in sites] or [Check(name, (), None)]
+            return list(dict.fromkeys(found))
         checks = [
             Check(stage, site.labels, site) for site in self.publishing for stage in site.targets
         ]
@@ -139,7 +142,7 @@ class Planner:
 
 def resolve_labels(
     labels: tuple[BuildLabel, ...],
-    facts: RepoFacts,
+    facts: RepoFacts | None,
     root: Path | None,
     shown: Callable[[Path], str],
 ) -> tuple[ResolvedLabel, ...]:

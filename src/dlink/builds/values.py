@@ -89,8 +89,29 @@ def as_glob(text: str) -> str:
     return _ANY_VARIABLE.sub("*", text)
 
 
-def resolve(raw: str, facts: RepoFacts) -> Resolved:
-    """The value a build-time label gets, with GitHub's and goreleaser's facts filled in."""
+_THIS_REPOSITORY = {
+    "github.server_url",
+    "github.repository",
+    "github.repository_owner",
+    "github.event.repository.owner.login",
+    "github.event.repository.html_url",
+    "github.event.repository.name",
+}
+
+
+def resolve(raw: str, facts: RepoFacts | None) -> Resolved:
+    """The value a build-time label gets, with GitHub's and goreleaser's facts filled in.
+
+    Without facts (no repository known) an expression for "the repository the workflow
+    runs in" stays as written but is not unknown: it is right by definition.
+    """
+    if facts is None:
+        expressions = [m.group(1) for m in _GITHUB.finditer(raw)]
+        unknown = {"${{ " + e + " }}" for e in expressions if e not in _THIS_REPOSITORY}
+        unknown |= {"{{ " + m.group(1) + " }}" for m in _TEMPLATE.finditer(raw)}
+        rest = _TEMPLATE.sub("", _GITHUB.sub("", raw))
+        unknown |= {m.group(0) for m in _ANY_VARIABLE.finditer(rest)}
+        return Resolved(raw, frozenset(unknown))
     server, _, repository = facts.url.partition("://")[2].partition("/")
     scheme = facts.url.partition("://")[0]
     unresolved: set[str] = set()

@@ -87,7 +87,7 @@ def _label_sources(outcome: FileOutcome) -> list[dict[str, Any]]:
     except (OSError, ParseError, ModelError):
         model = None
     sources = []
-    for check in plan.checks(None):
+    for check in plan.checks():
         built = [label for label in check.labels if label.key == SOURCE_KEY]
         entry: dict[str, Any] = {"target": check.target}
         if built:

@@ -34,7 +34,7 @@ RULE = RuleInfo(
 
 def check(subject: Subject) -> list[Finding]:
     built = subject.build_source()
-    if built is None or built.unresolved:
+    if built is None or built.unresolved or subject.context.repo_url is None:
         return []
     from dlink.repo import redact_url
     from dlink.rules.source_value import source_repository

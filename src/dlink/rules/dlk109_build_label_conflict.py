@@ -33,6 +33,8 @@ def check(subject: Subject) -> list[Finding]:
     setting = subject.source_setting()
     if built is None or setting is None or built.unresolved or setting.unresolved:
         return []
+    if "${{" in built.value:
+        return []  # "this repository" with no repository known: nothing to compare
     if built.value.strip().rstrip("/") == setting.value.strip().rstrip("/"):
         return []
     from dlink.repo import redact_url
