@@ -433,3 +433,14 @@ def test_targets_in_config_override_the_build_sites(
     # The command line wins over both.
     code, out, _ = run(capsys, "check", "--target", "server")
     assert code == 1 and "stage 'server'" in out and "published by Makefile:2" in out
+
+
+def test_without_a_repository_the_workflow_repository_label_still_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "tarball"  # a source tarball: no git, no --repo-url
+    write(plain, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": UNLABELLED,
+                  "test/Dockerfile": UNLABELLED})  # fmt: skip
+    monkeypatch.chdir(plain)
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == []
