@@ -47,8 +47,9 @@ class FixResult:
 
 def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
     info = UNREADABLE
-    return Finding(path, error.line, 1, error.line, 1, info.code, info.name, info.severity,
-                   error.reason, False)
+    return Finding(
+        path, error.line, 1, error.line, 1, info.code, info.name, info.severity, error.reason, False
+    )
 
 
 def _skips_file(dockerfile: Dockerfile) -> bool:

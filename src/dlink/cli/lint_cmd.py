@@ -342,17 +342,26 @@ def rules(
 @app.command("explain")
 def explain(
     code: Annotated[
-        str, typer.Argument(help="A rule code, e.g. DLK101, or 'files' for file discovery.")
+        str,
+        typer.Argument(
+            help="A rule code, e.g. DLK101; 'files' for file discovery, 'ghcr' for what GHCR needs."
+        ),
     ],
 ) -> None:
     """Print a rule's documentation, with a bad and a good example.
 
-    `dlink explain files` prints which names are Dockerfiles and the default exclude set.
+    `dlink explain files` prints which names are Dockerfiles and the default exclude set;
+    `dlink explain ghcr` what GitHub's registry needs to link a package to its repository.
 
     Example: dlink explain DLK103
     """
     from dlink.rules import RULES_BY_CODE
 
+    if code.lower() == "ghcr":  # a topic, not a rule: what GHCR needs (build-push)
+        from dlink.publish import GHCR_GUIDE
+
+        typer.echo(GHCR_GUIDE.rstrip())
+        return
     if code.lower() == "files":
         typer.echo(_files_explained().rstrip())
         return

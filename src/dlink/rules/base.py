@@ -75,7 +75,12 @@ def finding_elsewhere(rule: RuleInfo, label: ResolvedLabel, message: str) -> Fin
 
 
 def finding_at(
-    rule: RuleInfo, subject: Subject, start: int, end: int, message: str, edits: tuple[Edit, ...] = ()
+    rule: RuleInfo,
+    subject: Subject,
+    start: int,
+    end: int,
+    message: str,
+    edits: tuple[Edit, ...] = (),
 ) -> Finding:
     """A finding covering text offsets [start, end)."""
     df = subject.dockerfile

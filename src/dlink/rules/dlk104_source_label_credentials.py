@@ -34,7 +34,9 @@ def check(subject: Subject) -> list[Finding]:
     # Every source label setting that reaches the image is baked into its
     # history, not only the last one, so each is reported.
     for setting in subject.image_labels():
-        if setting.key != "org.opencontainers.image.source" or not url_has_credentials(setting.value):
+        if setting.key != "org.opencontainers.image.source" or not url_has_credentials(
+            setting.value
+        ):
             continue
         message = f"source label contains credentials: {redact_url(setting.value)!r}"
         # Stripping the credentials keeps the repository the label names; whether that
