@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dlink.builds import BuildSite, scan, sites_for
 from dlink.builds.scanner import kind_of
@@ -366,3 +368,63 @@ def test_unreadable_definitions_are_notices(
 )
 def test_kinds_by_name(relative: str, kind: str | None) -> None:
     assert kind_of(relative) == kind
+
+
+# Any shape of YAML or JSON a user may write: the readers take what they understand and
+# never fail (hypothesis found several shapes that used to raise).
+_KEYS = st.sampled_from(
+    ["jobs", "steps", "uses", "with", "run", "file", "context", "labels", "push", "tags",
+     "target", "services", "build", "dockerfile", "dockers", "dockers_v2", "strategy", "matrix",
+     "include", "script", "variables", "files", "targets", "set", "id", "images", "env",
+     "inherits", "output", "group", "variable", "default", "build_flag_templates"]
+)  # fmt: skip
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "docker build -f Dockerfile .",
+            "${{ matrix.x }}",
+            "${{ steps.meta.outputs.labels }}",
+            "docker/build-push-action@v6",
+            "docker/metadata-action@v5",
+            "docker/bake-action@v5",
+            "--label=org.opencontainers.image.source={{.GitURL}}",
+            "k=v",
+        ]
+    ),
+)
+_DATA = st.recursive(
+    _LEAVES,
+    lambda c: st.one_of(st.lists(c, max_size=4), st.dictionaries(_KEYS, c, max_size=5)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    _DATA,
+    st.sampled_from(
+        [
+            ".github/workflows/a.yml",
+            "compose.yaml",
+            ".goreleaser.yaml",
+            ".gitlab-ci.yml",
+            "docker-bake.json",
+            "package.json",
+        ]
+    ),
+)
+def test_readers_never_fail_on_any_shape(document: object, name: str) -> None:
+    import json
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as temporary:
+        text = json.dumps(document) if name.endswith(".json") else yaml.safe_dump(document)
+        root = layout(Path(temporary), {name: text, "Dockerfile": "FROM scratch\n"})
+        result = scan(root, [name, "Dockerfile"])
+        assert all(site.origin.line >= 1 for site in result.sites)

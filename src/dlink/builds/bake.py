@@ -68,29 +68,33 @@ def read_bake(path: str, text: str) -> BakeFile:
         if not isinstance(document, dict):
             raise BakeError("a bake JSON file is an object")
         blocks = {
-            kind: [{name: body} for name, body in (document.get(kind) or {}).items()]
+            kind: [{name: body} for name, body in section.items()]
             for kind in ("target", "group", "variable")
+            for section in [document.get(kind)]
+            if isinstance(section, dict)
         }
     else:
         blocks = _read_hcl(text)
     variables = {}
     for entry in blocks.get("variable") or []:
-        for name, body in entry.items():
+        for name, body in entry.items() if isinstance(entry, dict) else []:
             default = body.get("default") if isinstance(body, dict) else None
             if isinstance(default, (str, int, float)) and not isinstance(default, bool):
-                variables[name] = str(default)
+                variables[str(name)] = str(default)
     bake = BakeFile(path)
     for entry in blocks.get("group") or []:
-        for name, body in entry.items():
+        for name, body in entry.items() if isinstance(entry, dict) else []:
             targets = body.get("targets") if isinstance(body, dict) else None
-            bake.groups[name] = [str(t) for t in targets] if isinstance(targets, list) else []
+            bake.groups[str(name)] = _names(targets)
     for entry in blocks.get("target") or []:
-        for name, body in entry.items():
+        for name, body in entry.items() if isinstance(entry, dict) else []:
             if not isinstance(body, dict):
                 continue
+            name = str(name)
             origin = Origin(path, _line_of_block(text, "target", name))
             target = BakeTarget(name, origin)
             for key, value in body.items():
+                key = str(key)
                 if key.startswith("__"):
                     continue
                 if key == "labels" and isinstance(value, dict):
@@ -231,7 +235,7 @@ def _merged(
         return None
     attributes: dict[str, Any] = {}
     labels: dict[str, BuildLabel] = {}
-    inherits = [str(p) for d in definitions for p in (d.attributes.get("inherits") or [])]
+    inherits = [str(p) for d in definitions for p in _names(d.attributes.get("inherits"))]
     for parent in inherits:
         inherited = _merged(bakes, parent, overrides, seen)
         if inherited is not None:
@@ -244,6 +248,11 @@ def _merged(
     labels.update(overrides.get(name, {}))
     origin = definitions[0].origin if definitions else next(iter(overrides[name].values())).origin
     return attributes, labels, origin
+
+
+def _names(value: Any) -> list[str]:
+    """A list attribute (inherits, targets); anything else names nothing dlink can follow."""
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def group_targets(bakes: list[BakeFile], names: list[str]) -> list[str]:
@@ -271,7 +280,7 @@ def standalone_targets(bakes: list[BakeFile]) -> list[str]:
         str(parent)
         for bake in bakes
         for target in bake.targets.values()
-        for parent in (target.attributes.get("inherits") or [])
+        for parent in _names(target.attributes.get("inherits"))
     }
     names = [name for bake in bakes for name in bake.targets]
     return [n for n in dict.fromkeys(names) if n in grouped or n not in inherited]

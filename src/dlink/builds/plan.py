@@ -65,7 +65,9 @@ class ImagePlan:
                     for site in self.publishing
                     if name.lower() in [(t or "").lower() for t in site.targets]
                 ]
-                found += [Check(name, site.labels, site) for site in sites] or [Check(name, (), None)]
+                found += [Check(name, site.labels, site) for site in sites] or [
+                    Check(name, (), None)
+                ]
             return list(dict.fromkeys(found))
         checks = [
             Check(stage, site.labels, site) for site in self.publishing for stage in site.targets

@@ -261,7 +261,10 @@ def scan(root: Path, files: list[str] | None = None) -> BuildScan:
         ):
             continue  # most scripts build nothing: do not read them further
         scanner.result.read.append(relative)
-        _read(kind, relative, text, scanner)
+        try:
+            _read(kind, relative, text, scanner)
+        except RecursionError:  # a pathologically nested file: say so, read the rest
+            scanner.notice(relative, 1, "nested too deeply to read")
     from dlink.builds.bakesites import bake_sites
 
     bake_sites(root, bake_files, scanner)
