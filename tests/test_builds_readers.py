@@ -428,3 +428,14 @@ def test_readers_never_fail_on_any_shape(document: object, name: str) -> None:
         root = layout(Path(temporary), {name: text, "Dockerfile": "FROM scratch\n"})
         result = scan(root, [name, "Dockerfile"])
         assert all(site.origin.line >= 1 for site in result.sites)
+
+
+def test_a_push_publishes_only_the_build_of_that_image(tmp_path: Path) -> None:
+    makefile = (
+        "test:\n\tdocker build -t widget-test -f test/Dockerfile .\n"
+        "release:\n\tdocker build -t acme/widget:$(VERSION) .\n\tdocker push acme/widget:$(VERSION)\n"
+    )
+    root = layout(tmp_path, {"Makefile": makefile, "Dockerfile": "", "test/Dockerfile": ""})
+    test, release = scan(root).sites
+    assert (test.dockerfile, test.publishes) == ("test/Dockerfile", False)
+    assert (release.dockerfile, release.publishes) == ("Dockerfile", True)

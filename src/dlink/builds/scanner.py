@@ -130,7 +130,7 @@ class Scanner:
         bases: list[str],
     ) -> None:
         """Sites for the build commands of one file; bake commands become bake calls."""
-        pushed_any = bool(commands.pushes)
+        pushed = {_image_name(ref) for ref in commands.pushes}
         for build in commands.builds:
             if build.context is not None and _is_remote(build.context):
                 continue
@@ -143,7 +143,11 @@ class Scanner:
                 )
             origin = Origin(path, build.line)
             labels = build_labels(build.labels, origin, f"--label in {build.tool}")
-            publishes = build.push or pushed_any or any(_registry_tag(t) for t in build.tags)
+            publishes = (
+                build.push
+                or any(_registry_tag(t) for t in build.tags)
+                or _pushed_later(build.tags, pushed)
+            )
             self.add(
                 BuildSite(
                     kind,
@@ -192,6 +196,23 @@ def _join(base: str, relative: str) -> str:
 
 def _is_remote(context: str) -> bool:
     return bool(re.match(r"[a-z][a-z0-9+.-]*://|git@", context)) or context == "-"
+
+
+def _image_name(reference: str) -> str:
+    """`ghcr.io/o/r:1.0` -> `ghcr.io/o/r` (the tag or digest dropped)."""
+    name = reference.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0]
+
+
+def _pushed_later(tags: list[str], pushed: set[str]) -> bool:
+    """A `docker push` in the same script pushes this build's image: same name, or a name
+    dlink cannot know on either side (a variable), or an untagged build (tagged later)."""
+    if not pushed:
+        return False
+    if not tags or any(has_unknowns(name) for name in pushed):
+        return True
+    return any(has_unknowns(tag) or _image_name(tag) in pushed for tag in tags)
 
 
 def _registry_tag(tag: str) -> bool:
