@@ -326,6 +326,8 @@ def test_bad_scope_option(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2 and "--scope 'everything' is not one of published, all" in err
     code, _, err = run(capsys, "images", "--format", "xml")
     assert code == 2 and "--format 'xml'" in err
+    code, out, _ = run(capsys, "explain", "files")
+    assert code == 0 and "--scope all" in out and "dlink images" in out
 
 
 def test_an_unreadable_workflow_is_a_notice_and_the_rest_is_checked(

@@ -403,5 +403,11 @@ def _files_explained() -> str:
         "Files named on the command line are checked whatever their name and the excludes,",
         "unless --force-exclude is given. `dlink check --show-files` lists what is checked",
         "and why each other file is skipped.",
+        "",
+        "Scope: of the files found, `scope = \"published\"` (the default) checks only the",
+        "Dockerfiles and targets the repository's publishing build sites build (workflows,",
+        "bake, GoReleaser, scripts), when it has any; a file named on the command line",
+        "follows the same scope. `--scope all` checks every file found. `dlink images` lists",
+        "each Dockerfile with its build sites and why it is or is not checked.",
     ]
     return "\n".join(lines)
