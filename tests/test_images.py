@@ -134,9 +134,9 @@ def test_a_dockerfile_label_that_the_build_overrides_is_a_conflict_naming_both_p
     write(repo, {".github/workflows/release.yml": WORKFLOW, "Dockerfile": dockerfile})
     code, out, _ = run(capsys, "check", "--format", "json")
     result = {(f["code"], f["line"]): f["message"] for f in json.loads(out)["findings"]}
-    assert code == 1 and set(result) == {("DLK102", 2), ("DLK109", 2)}
-    assert ".github/workflows/release.yml:9" in result[("DLK109", 2)]
-    assert "upstream/widget" in result[("DLK109", 2)] and REPO in result[("DLK109", 2)]
+    assert code == 1 and set(result) == {("DLK102", 2), ("DLK113", 2)}
+    assert ".github/workflows/release.yml:9" in result[("DLK113", 2)]
+    assert "upstream/widget" in result[("DLK113", 2)] and REPO in result[("DLK113", 2)]
 
 
 BAKE = """\
@@ -243,7 +243,7 @@ def test_goreleaser_git_url_with_a_dot_git_remote_is_reported_on_its_line(
     write(repo, {".goreleaser.yaml": GORELEASER, "Dockerfile": UNLABELLED})
     code, out, _ = run(capsys, "check")
     assert code == 1
-    assert out.startswith(".goreleaser.yaml:7:1: DLK108 [error] source label set by goreleaser")
+    assert out.startswith(".goreleaser.yaml:7:1: DLK112 [error] source label set by goreleaser")
     assert "'git@github.com:acme/widget.git'" in out and "GitURL" in out
     # The same GitURL with a canonical remote is fine.
     from gitrepo import git

@@ -38,6 +38,7 @@ class LintOptions:
     fail_on: str | None = None
     force_exclude: bool = False  # files named on the command line obey the excludes too
     unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
+    platforms: tuple[str, ...] = ("linux/amd64",)
     scope: str | None = None  # "published" or "all"; None: config, else "published"
 
 
@@ -160,7 +161,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         build_args = {**(per_file.build_args or {}), **options.build_args}
         # Targets named on the command line or in config win over what the build sites say.
         targets = tuple(options.targets or per_file.targets or ())
-        contexts = _contexts(outcome.shown, identity, build_args, plan, targets)
+        contexts = _contexts(outcome.shown, identity, build_args, plan, targets, options.platforms)
         selection = Selection(
             options.select or per_file.select or settings.select,
             options.ignore + per_file.ignore + settings.ignore,
@@ -171,8 +172,13 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         else:
             unsafe = options.unsafe_fixes
             unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
-            fixed, edits, remaining = _fix_all(data, contexts, selection, unsafe)
+            fixed, edits, remaining, withheld = _fix_all(data, contexts, selection, unsafe)
             outcome.findings = remaining
+            if withheld is not None:
+                # A fix that failed its own verification: nothing is written (exit 2).
+                message = f"{outcome.shown}: fix withheld, file left unchanged: {withheld}"
+                outcome.error = DlinkError(message, "please report this as a dlink bug")
+                continue
             if fixed != data:
                 outcome.before, outcome.after, outcome.edits = data, fixed, edits
                 if diff:
@@ -201,6 +207,7 @@ def _context(
     identity: RepoIdentity | None,
     target: str | None,
     args: dict[str, str],
+    platforms: tuple[str, ...],
     **build: Any,
 ) -> Context:
     """What the rules may know about the file's repository (None: there is none), and
@@ -208,7 +215,7 @@ def _context(
     from dlink.rules import Context
 
     if identity is None:
-        return Context(shown, None, target, args, **build)
+        return Context(shown, None, target, args, platforms=platforms, **build)
     source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
     return Context(
         shown,
@@ -218,6 +225,7 @@ def _context(
         repo_authoritative=identity.authoritative,
         repo_source=source,
         remotes=dict(identity.remotes),
+        platforms=platforms,
         **build,
     )
 
@@ -228,6 +236,7 @@ def _contexts(
     build_args: dict[str, str],
     plan: ImagePlan,
     targets: tuple[str, ...],
+    platforms: tuple[str, ...],
 ) -> list[Context]:
     """One context per published target and build-time label set (one, as before, for a
     file no publishing site builds)."""
@@ -250,6 +259,7 @@ def _contexts(
             identity,
             check.target,
             build_args,
+            platforms,
             build_labels=resolve_labels(check.labels, facts, plan.root, display_path),
             published_targets=published,
             published_by=str(check.site.origin) if check.site else None,
@@ -306,19 +316,23 @@ def _analyse_all(data: bytes, contexts: list[Context], selection: Selection) -> 
 
 def _fix_all(
     data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
-) -> tuple[bytes, int, list[Finding]]:
-    """(fixed bytes, edits, what remains): each target fixed in turn, from the previous
-    target's result, then what is left looked at for every target."""
+) -> tuple[bytes, int, list[Finding], str | None]:
+    """(fixed bytes, edits, what remains, why a fix was withheld): each target fixed in
+    turn, from the previous target's result, then what is left looked at for every target.
+    A fix withheld for any target withholds them all: the original bytes come back."""
     from dlink.engine import fix
 
+    original = data
     edits = 0
     remaining: list[Finding] = []
     for context in contexts:
         result = fix(data, context, selection, unsafe_fixes=unsafe_fixes)
+        if result.withheld is not None:
+            return original, 0, result.remaining, result.withheld
         data, edits, remaining = result.data, edits + result.fixed, result.remaining
     if len(contexts) > 1:
         remaining = _analyse_all(data, contexts, selection)
-    return data, edits, remaining
+    return data, edits, remaining, None
 
 
 def _no_repository(missing: list[NoRepository], fixing: bool) -> str:

@@ -53,6 +53,14 @@ BuildArgOpt = Annotated[
     list[str] | None,
     typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable."),
 ]
+PlatformOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        help="OS/ARCH or OS/ARCH/VARIANT the image is built for (TARGETOS etc.); repeatable or "
+        "comma-separated; default linux/amd64.",
+    ),
+]
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option("--select", help="Only these rule codes or prefixes; repeatable."),
@@ -98,11 +106,18 @@ def _options(
     fail_on: str | None,
     force_exclude: bool = False,
     unsafe_fixes: bool | None = None,
+    platform: list[str] | None = None,
     scope: str | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.builds.plan import SCOPES
     from dlink.config import FAIL_ON_CHOICES
+    from dlink.model import parse_platforms
+
+    try:
+        platforms = parse_platforms(platform or [])
+    except ValueError as error:
+        raise DlinkError(str(error)) from None
 
     if scope is not None and scope not in SCOPES:
         raise DlinkError(f"--scope {scope!r} is not one of {', '.join(SCOPES)}")
@@ -124,6 +139,7 @@ def _options(
         fail_on,
         force_exclude,
         unsafe_fixes,
+        platforms,
         scope,
     )
 
@@ -231,6 +247,7 @@ def check(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -247,7 +264,7 @@ def check(
         fmt = _format(output_format)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, scope=scope,
+            force_exclude, platform=platform, scope=scope,
         )
         if show_files:
             _show_files(options)
@@ -270,6 +287,7 @@ def fix_command(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -298,7 +316,7 @@ def fix_command(
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, unsafe_fixes, scope,
+            force_exclude, unsafe_fixes, platform, scope,
         )
         if show_files:
             _show_files(options)

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dlink.builds.site import ResolvedLabel
+from dlink.directives import Directives
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting, Model
+from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
 from dlink.syntax import Dockerfile, Instruction
 
 SOURCE_KEY = "org.opencontainers.image.source"
@@ -21,17 +22,19 @@ class Context:
     repo_url: str | None  # canonical URL of the repository holding the file; None: unknown
     target: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
+    # Whether repo_url is the user's or the CI's word (--repo-url, repo-url, CI variables)
+    # rather than a remote's guess: only then is repointing a label at it a safe fix.
+    repo_authoritative: bool = True
+    repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
+    remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
+    # The platforms the image is built for (`os/arch[/variant]`); each is checked.
+    platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
     # Labels the publishing build sets at build time (`--label`, metadata-action, bake),
     # resolved against the repository; they override the Dockerfile's LABELs.
     build_labels: tuple[ResolvedLabel, ...] = ()
     # Every target the repository publishes from this file (None: the last stage).
     published_targets: tuple[str | None, ...] = ()
     published_by: str | None = None  # "path:line" of the publishing build site
-    # Whether repo_url is the user's or the CI's word (--repo-url, repo-url, CI variables)
-    # rather than a remote's guess: only then is repointing a label at it a safe fix.
-    repo_authoritative: bool = True
-    repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
-    remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
 
     def remote_naming(self, url: str) -> str | None:
         """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
@@ -50,8 +53,9 @@ class Subject:
     """A parsed file with its model, as the rules see it."""
 
     dockerfile: Dockerfile
-    model: Model
+    model: Model  # for one of context.platforms
     context: Context
+    directives: Directives
 
     def image_labels(self) -> list[LabelSetting]:
         return self.model.image_labels(self.context.target)

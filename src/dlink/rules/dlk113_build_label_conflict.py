@@ -1,4 +1,4 @@
-"""DLK109 build-label-conflict: the Dockerfile's source label differs from the one set at build time.
+"""DLK113 build-label-conflict: the Dockerfile's source label differs from the one set at build time.
 
 The build sets `org.opencontainers.image.source` itself (docker/metadata-action,
 a bake target's `labels`, a `--label` flag), and that value wins: the Dockerfile's
@@ -19,7 +19,7 @@ from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, finding_at
 
 RULE = RuleInfo(
-    code="DLK109",
+    code="DLK113",
     name="build-label-conflict",
     severity=Severity.WARNING,
     fixable=False,

@@ -1,4 +1,4 @@
-"""DLK108 build-source-label-mismatch: the source label set at build time is wrong.
+"""DLK112 build-source-label-mismatch: the source label set at build time is wrong.
 
 The publishing build sets the label itself (a `--label` flag, a bake target's
 `labels`, goreleaser's `build_flag_templates` or `labels`), and the value does not
@@ -23,7 +23,7 @@ from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, finding_elsewhere
 
 RULE = RuleInfo(
-    code="DLK108",
+    code="DLK112",
     name="build-source-label-mismatch",
     severity=Severity.ERROR,
     fixable=False,
