@@ -77,6 +77,15 @@ FailOnOpt = Annotated[
     typer.Option("--fail-on", help="Lowest severity that fails: error, warning, info or never."),
 ]
 
+ScopeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scope",
+        help="published: only the Dockerfiles the repository's build sites publish (when it "
+        "has any); all: every Dockerfile. Default: the scope setting, else published.",
+    ),
+]
+
 _CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s\"'`]+@")
 
 
@@ -98,8 +107,10 @@ def _options(
     force_exclude: bool = False,
     unsafe_fixes: bool | None = None,
     platform: list[str] | None = None,
+    scope: str | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
+    from dlink.builds.plan import SCOPES
     from dlink.config import FAIL_ON_CHOICES
     from dlink.model import parse_platforms
 
@@ -107,6 +118,9 @@ def _options(
         platforms = parse_platforms(platform or [])
     except ValueError as error:
         raise DlinkError(str(error)) from None
+
+    if scope is not None and scope not in SCOPES:
+        raise DlinkError(f"--scope {scope!r} is not one of {', '.join(SCOPES)}")
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
@@ -126,6 +140,7 @@ def _options(
         force_exclude,
         unsafe_fixes,
         platforms,
+        scope,
     )
 
 
@@ -168,6 +183,18 @@ def _print_outcomes(run: LintRun, diff: bool, *, fixing: bool = False) -> None:
                 )
     for notice in run.notices:
         typer.echo(redact(f"dlink: note: {notice}"), err=True)
+    named = [plan for plan in run.skipped if plan.explicit]
+    for plan in named:
+        typer.echo(
+            f"dlink: {plan.path}: not checked: {plan.reason} (--scope all checks it)", err=True
+        )
+    if len(run.skipped) > len(named):
+        count = len(run.skipped) - len(named)
+        typer.echo(
+            f"dlink: {count} Dockerfile{'s' * (count != 1)} not published by this repository's "
+            "build sites, not checked (dlink images lists them; --scope all checks them)",
+            err=True,
+        )
 
 
 def _print_diff(shown: str, before: bytes, after: bytes) -> None:
@@ -227,6 +254,7 @@ def check(
     fail_on: FailOnOpt = None,
     force_exclude: ForceExcludeOpt = False,
     show_files: ShowFilesOpt = False,
+    scope: ScopeOpt = None,
 ) -> None:
     """Report missing or wrong source labels; exit 1 when findings remain.
 
@@ -236,7 +264,7 @@ def check(
         fmt = _format(output_format)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, platform=platform,
+            force_exclude, platform=platform, scope=scope,
         )
         if show_files:
             _show_files(options)
@@ -275,6 +303,7 @@ def fix_command(
             show_default=False,
         ),
     ] = None,
+    scope: ScopeOpt = None,
 ) -> None:
     """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
 
@@ -287,7 +316,7 @@ def fix_command(
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, unsafe_fixes, platform,
+            force_exclude, unsafe_fixes, platform, scope,
         )
         if show_files:
             _show_files(options)
@@ -392,5 +421,11 @@ def _files_explained() -> str:
         "Files named on the command line are checked whatever their name and the excludes,",
         "unless --force-exclude is given. `dlink check --show-files` lists what is checked",
         "and why each other file is skipped.",
+        "",
+        "Scope: of the files found, `scope = \"published\"` (the default) checks only the",
+        "Dockerfiles and targets the repository's publishing build sites build (workflows,",
+        "bake, GoReleaser, scripts), when it has any; a file named on the command line",
+        "follows the same scope. `--scope all` checks every file found. `dlink images` lists",
+        "each Dockerfile with its build sites and why it is or is not checked.",
     ]
     return "\n".join(lines)
