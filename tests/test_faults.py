@@ -304,14 +304,16 @@ def test_remove_leftovers_only_takes_dead_processes(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     gone = tmp_path / f".Dockerfile.{dead.pid}.abc.dlink-tmp"
-    other_file = tmp_path / f".Containerfile.{dead.pid}.abc.dlink-tmp"
+    other_file = tmp_path / f".app.Containerfile.{dead.pid}.abc.dlink-tmp"
+    not_ours = tmp_path / f".Dockerfile.{dead.pid}.abc.tmp"
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         busy = tmp_path / f".Dockerfile.{running.pid}.abc.dlink-tmp"
-        for path in (gone, other_file, busy):
+        for path in (gone, other_file, busy, not_ours):
             path.write_bytes(b"")
-        assert remove_leftovers(target) == 1
-        assert sorted(p.name for p in leftovers(tmp_path)) == sorted([other_file.name, busy.name])
+        assert remove_leftovers(tmp_path) == 2
+        assert [p.name for p in leftovers(tmp_path)] == [busy.name]
+        assert not_ours.exists()
     finally:
         running.kill()
         running.wait()

@@ -795,8 +795,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool
     rename, under an advisory lock that concurrent dlink runs respect.
 
     On failure the original is untouched, no temporary file is left, and DlinkError says
-    `cannot write PATH: reason`. Leftovers of dlink runs that died mid-write beside the
-    target are removed on the way.
+    `cannot write PATH: reason`. Leftovers of runs that died mid-write are the business of
+    `remove_leftovers`.
     """
     target = Path(os.path.realpath(path))
     _refuse_link_out_of_repository(path, target)
@@ -815,7 +815,6 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> bool
         # Creating the temporary file would work, but neither the rename nor removing
         # it would: refuse before leaving anything behind.
         raise DlinkError(f"cannot write {path}: its directory is append-only or immutable")
-    remove_leftovers(target)
 
     import tempfile  # only writes need it (and its import pulls in random and hashlib)
 
@@ -931,27 +930,29 @@ class _locked:
             self._descriptor = None
 
 
-def remove_leftovers(target: Path) -> int:
-    """Remove temporary files that dead dlink runs left beside `target`; how many went.
+def remove_leftovers(directory: Path) -> int:
+    """Remove the temporary files dead dlink runs left in `directory`; how many went.
 
     A leftover names the process that made it; it is removed only when that process no
     longer exists (or is us: a finished write of ours never leaves one), so a concurrent
-    run's file being written is never touched. Best effort: failures are ignored.
+    run's file being written is never touched. Best effort: failures are ignored. `fix`
+    calls this once per directory it writes in (once: a directory of many files would
+    otherwise be listed once per file).
     """
-    prefix = f".{target.name}."
     removed = 0
     try:
-        names = os.listdir(target.parent)
+        names = os.listdir(directory)
     except OSError:
         return 0
     for name in names:
-        if not (name.startswith(prefix) and name.endswith(_TEMPORARY_SUFFIX)):
+        if not (name.startswith(".") and name.endswith(_TEMPORARY_SUFFIX)):
             continue
-        pid_text = name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or not _process_gone(int(pid_text)):
+        # `.NAME.PID.RANDOM.dlink-tmp`: NAME may contain dots, PID and RANDOM do not.
+        parts = name[: -len(_TEMPORARY_SUFFIX)].rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or not _process_gone(int(parts[1])):
             continue
         try:
-            os.unlink(target.parent / name)
+            os.unlink(directory / name)
             removed += 1
         except OSError:
             pass

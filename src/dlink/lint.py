@@ -143,6 +143,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     discovery = _find_files(options, explicit)
     resolver = RepoResolver()
     size_limit = max_file_size()
+    cleaned: set[str] = set()
     planner = Planner(options.paths)
     run = LintRun()
     without_repository: list[NoRepository] = []
@@ -157,7 +158,10 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         outcome = FileOutcome(display_path(path), plan=plan)
         run.outcomes.append(outcome)
         if fixing and not diff:
-            remove_leftovers(Path(os.path.realpath(path)))  # of a run killed mid-write
+            directory = os.path.dirname(os.path.realpath(path))
+            if directory not in cleaned:  # temporary files of a run killed mid-write
+                cleaned.add(directory)
+                remove_leftovers(Path(directory))
         identity: RepoIdentity | None = None
         try:
             data = read_dockerfile(path, size_limit)
