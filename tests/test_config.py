@@ -27,7 +27,7 @@ def write(path: Path, text: str) -> Path:
 FULL = """\
 repo-url = "https://github.com/acme/app"
 remote = "upstream"
-select = ["DLK1", "DLK201"]
+select = ["DLK1", "DLK107"]
 ignore = ["DLK102"]
 exclude = ["vendor/*", "*.tmpl.Dockerfile"]
 fail-on = "warning"
@@ -43,7 +43,7 @@ fail-on = "warning"
             Config(
                 repo_url="https://github.com/acme/app",
                 remote="upstream",
-                select=("DLK1", "DLK201"),
+                select=("DLK1", "DLK107"),
                 ignore=("DLK102",),
                 exclude=("vendor/*", "*.tmpl.Dockerfile"),
                 fail_on="warning",

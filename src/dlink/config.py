@@ -190,10 +190,25 @@ def _parse(table: Mapping[str, Any], path: Path, *, where: str | None) -> Config
             raise DlinkError(f"{path}: unknown key {key!r}{place}", hint=_unknown_key_hint(key))
         field_name, convert, expected = spec
         converted = convert(value)
+        codes = field_name in ("select", "ignore") and isinstance(value, list)
         if converted is None:
-            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {value!r}")
+            hint = _codes_hint(value) if codes else None
+            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {value!r}", hint)
+        if codes:
+            from dlink.codes import check_codes  # the CLI validates with the same function
+
+            check_codes(value, f"{path}: {key!r}{place}")
         values[field_name] = converted
     return Config(path=path, **values)
+
+
+def _codes_hint(value: list[object]) -> str | None:
+    from dlink.codes import suggest
+
+    for item in value:
+        if isinstance(item, str) and not _CODE_PREFIX.fullmatch(item):
+            return suggest(item)
+    return None
 
 
 def _unknown_key_hint(key: str) -> str:

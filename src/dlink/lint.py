@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
+
+if TYPE_CHECKING:
+    from dlink.model import Model
 
 
 @dataclass
@@ -40,6 +44,10 @@ class FileOutcome:
     written: bool = False  # fix: the file was rewritten
     edits: int = 0  # fix: edits applied
     failing: int = 0  # findings at or above the file's fail-on level
+    path: Path | None = None  # the file itself, for reports that name it from the root
+    root: Path | None = None  # the top of its repository's working tree, when known
+    anchors: list[str] = field(default_factory=list)  # per finding: "stage\0label key"
+    source: str | None = None  # check: the file's text when it has findings (code frames)
 
 
 @dataclass
@@ -72,6 +80,35 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def worktree_root(path: Path) -> Path | None:
+    """The nearest directory above `path` holding `.git` (a directory, or a file in a
+    worktree or submodule): where reports count paths from when git was not asked."""
+    for directory in path.resolve().parents:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def finding_anchor(model: Model | None, line: int) -> str:
+    """What a finding is about, independent of where the file moved it: the stage (its
+    name, else its index) and the label key at `line`. Report fingerprints use it, so
+    a line added above a finding does not make it a new one."""
+    if model is None:
+        return ""
+    stage = None
+    for candidate in model.stages:
+        if candidate.from_instruction.start_line <= line:
+            stage = candidate
+    if stage is None:
+        return ""
+    key = ""
+    for setting in stage.labels:
+        if setting.instruction.start_line <= line <= setting.instruction.end_line:
+            key = setting.key
+            break
+    return f"{stage.name or stage.index}\0{key}"
 
 
 def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
@@ -107,7 +144,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         base = settings.path.parent if settings.path else None
         if _excluded(path, settings.exclude, base) and path not in options.paths:
             continue
-        outcome = FileOutcome(display_path(path))
+        outcome = FileOutcome(display_path(path), path=path.resolve())
         run.outcomes.append(outcome)
         try:
             data = read_dockerfile(path)
@@ -120,12 +157,18 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             )
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
+            outcome.root = worktree_root(path)
             continue
+        outcome.root = identity.root or worktree_root(path)
         context = Context(outcome.shown, identity.url, options.target, options.build_args)
         selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
-            outcome.findings = analyse(data, context, selection).findings
+            analysis = analyse(data, context, selection)
+            outcome.findings = analysis.findings
+            outcome.anchors = [finding_anchor(analysis.model, f.line) for f in analysis.findings]
+            if outcome.findings:
+                outcome.source = data.decode("utf-8-sig", "replace")
         else:
             result = fix(data, context, selection)
             outcome.findings = result.remaining

@@ -79,9 +79,9 @@ def repository_of(
 
 def fail(error: DlinkError) -> typer.Exit:
     """Print a user error as one line (plus its hint) on stderr; return the exit to raise."""
-    typer.echo(f"dlink: error: {error.message}", err=True)
-    if error.hint:
-        typer.echo(f"hint: {error.hint}", err=True)
+    from dlink.cli.output import error_line
+
+    error_line(error)  # redacted: a message may quote a URL the user gave
     return typer.Exit(ExitCode.ERROR)
 
 
