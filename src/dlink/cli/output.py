@@ -61,9 +61,7 @@ def write_file(path: Path, text: str) -> None:
         os.replace(temporary, path)
         temporary = None
     except OSError as error:
-        raise DlinkError(
-            f"cannot write {path}: {error.strerror or type(error).__name__}"
-        ) from None
+        raise DlinkError(f"cannot write {path}: {error.strerror or type(error).__name__}") from None
     finally:
         if temporary is not None:
             try:
@@ -78,9 +76,7 @@ def append_file(path: Path, text: str) -> None:
         with path.open("a", encoding="utf-8") as stream:
             stream.write(redact(text))
     except OSError as error:
-        raise DlinkError(
-            f"cannot write {path}: {error.strerror or type(error).__name__}"
-        ) from None
+        raise DlinkError(f"cannot write {path}: {error.strerror or type(error).__name__}") from None
 
 
 def use_color(choice: str, stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
