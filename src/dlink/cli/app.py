@@ -30,7 +30,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"dlink {__version__}")
+        from dlink.cli.output import out
+
+        out(f"dlink {__version__}")
         raise typer.Exit(ExitCode.OK)
 
 
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except DlinkError as error:
         return int(fail(error).exit_code)
     except KeyboardInterrupt:
-        typer.echo("dlink: interrupted", err=True)
+        from dlink.cli.output import err
+
+        err("dlink: interrupted")
         return 130
     return int(ExitCode.OK)

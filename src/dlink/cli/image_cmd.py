@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dlink.cli import output
 from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 
@@ -57,7 +58,7 @@ InsecureOpt = Annotated[
 
 
 def _note(message: str) -> None:
-    typer.echo(f"dlink: {message}", err=True)
+    output.err(f"dlink: {message}")
 
 
 def _read_stdin_token() -> str:
@@ -90,9 +91,14 @@ def _token(
     environment without a user name is not used (with a note), because such variables
     are often set for other tools.
     """
+    from dlink.redact import register_secret
+
     user = username or environ.get("GITHUB_ACTOR") or None
+    for name in variables:  # hidden in all output from now on, used or not
+        register_secret(environ.get(name, "").strip())
     if password_stdin:
         token = _read_stdin_token()
+        register_secret(token)
         if user is None:
             raise DlinkError(
                 "--password-stdin needs a user name",
@@ -290,7 +296,7 @@ def _build_push(
         state = "is missing" if plan.current is None else f"is {_shown(plan.current)}"
         problem = f"{dockerfile}: {SOURCE_LABEL} {state}, expected {repository!r}"
         if strict:
-            typer.echo(f"dlink: {problem}; refusing to build (--strict)", err=True)
+            output.err(f"dlink: {problem}; refusing to build (--strict)")
             raise typer.Exit(ExitCode.FINDINGS)
         if fix and plan.fixed is not None:
             fixed = plan.fixed
@@ -333,7 +339,7 @@ def _build_push(
     commands = build.plan_commands(engine, spec, logins)
     if dry_run:
         for command in commands:
-            typer.echo(command.display())
+            output.out(command.display())
         return
 
     build.check_daemon(engine)
@@ -341,8 +347,7 @@ def _build_push(
         write_atomic(dockerfile, fixed)
 
     def stream(line: str) -> None:
-        sys.stderr.write(line)
-        sys.stderr.flush()
+        output.err(line, nl=False)
 
     for command in commands:
         token = secret.token if secret is not None and command.secret_on_stdin else None
@@ -356,8 +361,8 @@ def _build_push(
     problems = _read_back(engine, refs, wanted, repository, labels, secret, insecure, environ)
     if problems:
         for problem in problems:
-            typer.echo(f"dlink: {problem}", err=True)
-        typer.echo("dlink: the pushed image does not carry the expected labels", err=True)
+            output.err(f"dlink: {problem}")
+        output.err("dlink: the pushed image does not carry the expected labels")
         raise typer.Exit(ExitCode.FINDINGS)
 
 
@@ -406,7 +411,7 @@ def _read_back(
         found = _check_pushed(image, tag, repository, labels)
         problems += found
         if not found:
-            typer.echo(f"{ref.registry}/{ref.repository}@{image.digest}")
+            output.out(f"{ref.registry}/{ref.repository}@{image.digest}")
             _note(f"pushed {tag}: {SOURCE_LABEL}={repository} (read back from the registry)")
     return problems
 
@@ -497,9 +502,9 @@ def _verify(
             "ok": ok,
             "labels": dict(labels),
         }
-        typer.echo(json.dumps(document, indent=2, sort_keys=False))
+        output.out(json.dumps(document, indent=2, sort_keys=False))
     else:
         for line in lines:
-            typer.echo(line)
+            output.out(line)
     if not ok:
         raise typer.Exit(ExitCode.FINDINGS)
