@@ -294,7 +294,10 @@ def test_every_format_carries_the_error_of_a_failed_run(fmt: str) -> None:
 def test_security_rule_properties_from_the_real_rules() -> None:
     from dlink.rules import ALL_RULES
 
-    rules = {r["id"]: r for r in sarif([], tuple(r.info for r in ALL_RULES))["runs"][0]["tool"]["driver"]["rules"]}
+    rules = {
+        r["id"]: r
+        for r in sarif([], tuple(r.info for r in ALL_RULES))["runs"][0]["tool"]["driver"]["rules"]
+    }
     assert rules["DLK104"]["properties"]["security-severity"] == "8.0"
     assert "security" in rules["DLK104"]["properties"]["tags"]
     for code, rule in rules.items():
@@ -327,7 +330,9 @@ def test_text_code_frame_with_caret() -> None:
         "3 | RUN true",
     ]
     # Without frames (not a terminal), one line per finding.
-    assert "  |" not in render("text", [flagged], RULES, context=RunContext(sources=context.sources))
+    assert "  |" not in render(
+        "text", [flagged], RULES, context=RunContext(sources=context.sources)
+    )
 
 
 def test_text_frame_redacts_before_colouring() -> None:
@@ -348,7 +353,10 @@ def test_text_quiet_has_no_summary() -> None:
 def test_markdown_summary_lists_every_finding() -> None:
     out = render("markdown", FINDINGS, RULES)
     assert "3 findings, 2 fixable with `dlink fix`." in out
-    assert "| `odd, dir:x/Dockerfile` | 7 | DLK201 source-label-mismatch | warning | label says 100% other  second line |" in out
+    assert (
+        "| `odd, dir:x/Dockerfile` | 7 | DLK201 source-label-mismatch | warning | label says 100% other  second line |"
+        in out
+    )
     assert out.count("\n| `") == 3
 
 
@@ -400,7 +408,9 @@ def test_sarif_results() -> None:
                 }
             }
         ],
-        "partialFingerprints": {"dlinkFinding/v1": results[0]["partialFingerprints"]["dlinkFinding/v1"]},
+        "partialFingerprints": {
+            "dlinkFinding/v1": results[0]["partialFingerprints"]["dlinkFinding/v1"]
+        },
         "fixes": [
             {
                 "description": {"text": "dlink fix: missing-source-label"},

@@ -106,7 +106,13 @@ def in_remote(tmp_path: Path, shape: Shape) -> Planted:
 
 def in_instead_of(tmp_path: Path, shape: Shape) -> Planted:
     repo = _repo(tmp_path, "git@github.com:acme/widget.git")
-    git(repo, "config", "--local", f"url.{planted(shape)}.insteadOf", "git@github.com:acme/widget.git")
+    git(
+        repo,
+        "config",
+        "--local",
+        f"url.{planted(shape)}.insteadOf",
+        "git@github.com:acme/widget.git",
+    )
     return Planted(repo, _write(repo, "FROM alpine\nRUN true\n"), [])
 
 
@@ -160,7 +166,10 @@ def commands(place: Planted) -> Iterator[tuple[list[str], Path | None]]:
     for fmt in CHECK_FORMATS:
         yield ["check", "--format", fmt, *place.extra_args, target], None
         report = place.repo.parent / f"report.{fmt}"
-        yield ["check", "--format", fmt, "--output-file", str(report), *place.extra_args, target], report
+        yield (
+            ["check", "--format", fmt, "--output-file", str(report), *place.extra_args, target],
+            report,
+        )
     yield ["check", "--color", "always", *place.extra_args, target], None
     yield ["fix", "--diff", *place.extra_args, target], None
     yield ["fix", "--diff", "--color", "always", *place.extra_args, target], None
@@ -182,9 +191,6 @@ def _files(root: Path) -> dict[Path, bytes]:
 def assert_hidden(shape: Shape, where: str, text: str) -> None:
     for half in halves(shape):
         assert half not in text, f"{shape.name}: {half!r} leaked in {where}:\n{text[:2000]}"
-
-
-RUNS: list[int] = []
 
 
 @pytest.mark.parametrize("place_name", list(PLACES))
@@ -210,13 +216,17 @@ def test_no_secret_leaves(
             assert_hidden(shape, f"{report.name} of {where}", report.read_text())
         for path, data in _files(tmp_path).items():
             if before.get(path) != data and planted_files.get(path) != data:
-                assert_hidden(shape, f"{path.name} written by {where}", data.decode(errors="replace"))
-        RUNS.append(1)
+                assert_hidden(
+                    shape, f"{path.name} written by {where}", data.decode(errors="replace")
+                )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.name.replace(" ", "-") for s in SHAPES])
 def test_no_secret_in_build_push_dry_run(
-    shape: Shape, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    shape: Shape,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """build-push --dry-run prints the commands it would run: build args and labels too."""
     if shutil.which("docker") is None:
@@ -225,8 +235,17 @@ def test_no_secret_in_build_push_dry_run(
     monkeypatch.chdir(place.repo)
     for argv in (
         ["build-push", ".", "--dry-run", "--engine", "docker", "-t", "ghcr.io/acme/widget:1"],
-        ["build-push", ".", "--dry-run", "--engine", "docker", "-t", "ghcr.io/acme/widget:1",
-         "--build-arg", f"TOKEN={planted(shape)}"],
+        [
+            "build-push",
+            ".",
+            "--dry-run",
+            "--engine",
+            "docker",
+            "-t",
+            "ghcr.io/acme/widget:1",
+            "--build-arg",
+            f"TOKEN={planted(shape)}",
+        ],
     ):
         code, out, err = run_cli(argv, capsys, monkeypatch)
         where = f"`dlink {shlex.join(argv)}` (exit {code})"
@@ -278,7 +297,10 @@ def test_cli_code_prints_only_through_the_output_module() -> None:
 
     forbidden = ("typer.echo(", "print(", "sys.stdout.write(", "sys.stderr.write(", "click.echo(")
     offenders = []
-    for module in [*(ROOT / "src" / "dlink" / "cli").glob("*.py"), *(ROOT / "src" / "dlink" / "report").glob("*.py")]:
+    for module in [
+        *(ROOT / "src" / "dlink" / "cli").glob("*.py"),
+        *(ROOT / "src" / "dlink" / "report").glob("*.py"),
+    ]:
         if module.name == "output.py":
             continue
         for number, line in enumerate(module.read_text().splitlines(), 1):
