@@ -306,3 +306,35 @@ def test_quiet(repo: Path, dlink: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert out and all(line.startswith("svc/a/Dockerfile:") for line in out.splitlines())
     code, _, err = dlink("fix", "--quiet")
     assert code == 0 and "fixed" not in err
+
+
+@pytest.mark.parametrize(
+    ("comment", "error", "hint"),
+    [
+        pytest.param(
+            "# dlink: ignore=DLK1O3",
+            "line 5: dlink: ignore: unknown rule code 'DLK1O3'",
+            "did you mean DLK103?",
+            id="letter-o",
+        ),
+        pytest.param(
+            "# dlink: ignore=DLK103, DLK999",
+            "line 5: dlink: ignore: unknown rule code 'DLK999'",
+            "dlink rules",
+            id="second-code",
+        ),
+    ],
+)
+def test_unknown_codes_in_directives_are_errors(
+    repo: Path, comment: str, error: str, hint: str, dlink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)
+    dockerfile = repo / "svc" / "a" / "Dockerfile"
+    dockerfile.write_text(WRONG.replace("FROM alpine\nLABEL", f"FROM alpine\n{comment}\nLABEL", 1))
+    code, _, err = dlink("check")
+    assert code == 2
+    assert f"svc/a/Dockerfile: {error}" in err and hint in err
+    dockerfile.write_text(
+        WRONG.replace("FROM alpine\nLABEL", "FROM alpine\n# dlink: ignore=DLK103\nLABEL", 1)
+    )
+    assert dlink("check")[0] == 0  # a real code suppresses, as before

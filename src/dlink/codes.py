@@ -8,6 +8,7 @@ config, so a typo (`DLK1O1` with a letter O, `DLK999`) never silently turns rule
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 from dlink.errors import DlinkError
@@ -37,3 +38,18 @@ def suggest(code: str) -> str:
     if close:
         return f"did you mean {close[0]}? (dlink rules lists every code)"
     return "dlink rules lists every code; a prefix such as DLK1 selects a group"
+
+
+# The engine's suppression comment, `# dlink: ignore=DLK101,DLK103`, as a whole line.
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*dlink:[ \t]*ignore[ \t]*=[ \t]*([^\r\n]*)", re.MULTILINE)
+
+
+def check_directives(text: str) -> None:
+    """DlinkError `line N: dlink: ignore=...` for the first suppression comment naming a
+    code no rule has: a typo there would silently suppress nothing."""
+    if "dlink:" not in text:
+        return
+    for match in _DIRECTIVE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        codes = [code for code in re.split(r"[,\s]+", match.group(1)) if code]
+        check_codes(codes, f"line {line}: dlink: ignore")

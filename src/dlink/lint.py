@@ -130,6 +130,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
+    from dlink.codes import check_directives
     from dlink.engine import Selection, analyse, fix, select_findings
     from dlink.files import discover, read_dockerfile, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
@@ -148,6 +149,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         run.outcomes.append(outcome)
         try:
             data = read_dockerfile(path)
+            check_directives(data.decode("utf-8-sig", "replace"))
             identity = resolve_repository(
                 path,
                 repo_url=options.repo_url,
