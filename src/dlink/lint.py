@@ -6,15 +6,20 @@ write made) is returned to the CLI, which decides what goes where.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
 
 if TYPE_CHECKING:
+    from dlink.config import Config
+    from dlink.engine import Selection
+    from dlink.files import Discovery
     from dlink.model import Model
+    from dlink.rules import Context
 
 
 @dataclass
@@ -24,12 +29,13 @@ class LintOptions:
     paths: list[Path]
     repo_url: str | None = None
     remote: str | None = None
-    target: str | None = None
+    targets: tuple[str, ...] = ()  # each is checked; none: the last stage
     build_args: dict[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     config: Path | None = None
     fail_on: str | None = None
+    force_exclude: bool = False  # files named on the command line obey the excludes too
 
 
 @dataclass
@@ -76,8 +82,9 @@ class LintRun:
 
 def display_path(path: Path) -> str:
     """A path as the user should read it: relative to the current directory when below it."""
+    # Not resolved: a symlinked Dockerfile is shown under the link's name, as the user knows it.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
     except ValueError:
         return str(path)
 
@@ -111,19 +118,29 @@ def finding_anchor(model: Model | None, line: int) -> str:
     return f"{stage.name or stage.index}\0{key}"
 
 
-def _excluded(path: Path, patterns: tuple[str, ...], base: Path | None) -> bool:
-    """Config `exclude`: globs relative to the config file's directory (or to where we run)."""
-    from dlink.files import is_excluded
+def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
+    """The files a run would check, and the ones it leaves out with the reason."""
+    return _find_files(options, _explicit_config(options), unused_patterns=unused_patterns)
 
-    if not patterns:
-        return False
-    candidates = [PurePosixPath(path.as_posix())]
-    if base is not None:
-        try:
-            candidates.append(PurePosixPath(path.resolve().relative_to(base.resolve()).as_posix()))
-        except ValueError:
-            pass
-    return any(is_excluded(candidate, patterns) for candidate in candidates)
+
+def _explicit_config(options: LintOptions) -> Config | None:
+    from dlink import config as config_module
+
+    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
+    return config_module.load_config(options.config) if options.config else None
+
+
+def _find_files(
+    options: LintOptions, explicit: Config | None, *, unused_patterns: bool = False
+) -> Discovery:
+    from dlink.files import discover
+
+    return discover(
+        options.paths,
+        config=explicit,
+        force_exclude=options.force_exclude,
+        unused_patterns=unused_patterns,
+    )
 
 
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:
@@ -131,20 +148,17 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.codes import check_directives
-    from dlink.engine import Selection, analyse, fix, select_findings
-    from dlink.files import discover, read_dockerfile, write_atomic
+    from dlink.engine import Selection, select_findings
+    from dlink.files import read_dockerfile, write_atomic
     from dlink.repo import RepoResolver, resolve_repository
-    from dlink.rules import Context
 
-    config_module.clear_cache()  # one run, one view of the config files (tests run many in a process)
-    explicit = config_module.load_config(options.config) if options.config else None
+    explicit = _explicit_config(options)
+    discovery = _find_files(options, explicit)
     resolver = RepoResolver()
     run = LintRun()
-    for path in discover(options.paths):
+    for path in discovery.files:
         settings = explicit or config_module.find_config(path)
-        base = settings.path.parent if settings.path else None
-        if _excluded(path, settings.exclude, base) and path not in options.paths:
-            continue
+        per_file = config_module.file_settings(settings, path)
         outcome = FileOutcome(display_path(path), path=path.resolve())
         run.outcomes.append(outcome)
         try:
@@ -162,28 +176,75 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             outcome.root = worktree_root(path)
             continue
         outcome.root = identity.root or worktree_root(path)
-        context = Context(outcome.shown, identity.url, options.target, options.build_args)
-        selection = Selection(options.select or settings.select, options.ignore + settings.ignore)
+        build_args = {**(per_file.build_args or {}), **options.build_args}
+        targets = options.targets or per_file.targets or (None,)
+        contexts = [_context(outcome.shown, identity.url, t, build_args) for t in targets]
+        selection = Selection(
+            options.select or per_file.select or settings.select,
+            options.ignore + per_file.ignore + settings.ignore,
+        )
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
-            analysis = analyse(data, context, selection)
-            outcome.findings = analysis.findings
-            outcome.anchors = [finding_anchor(analysis.model, f.line) for f in analysis.findings]
+            outcome.findings, outcome.anchors = _analyse_all(data, contexts, selection)
             if outcome.findings:
                 outcome.source = data.decode("utf-8-sig", "replace")
         else:
-            result = fix(data, context, selection)
-            outcome.findings = result.remaining
-            if result.changed:
-                outcome.before, outcome.after, outcome.edits = data, result.data, result.fixed
+            fixed, edits, remaining = _fix_all(data, contexts, selection)
+            outcome.findings = remaining
+            if fixed != data:
+                outcome.before, outcome.after, outcome.edits = data, fixed, edits
                 if diff:
                     outcome.failing += 1
                 else:
                     try:
-                        write_atomic(path, result.data)
+                        write_atomic(path, fixed)
                         outcome.written = True
                     except DlinkError as error:
                         outcome.error = error
                         continue
         outcome.failing += len(select_findings(outcome.findings, fail_on))
     return run
+
+
+def _context(shown: str, url: str, target: str | None, args: dict[str, str]) -> Context:
+    from dlink.rules import Context
+
+    return Context(shown, url, target, args)
+
+
+def _analyse_all(
+    data: bytes, contexts: list[Context], selection: Selection
+) -> tuple[list[Finding], list[str]]:
+    """Findings for every target, each once: a finding in a stage that several targets
+    share is the same finding for all of them. With each, its anchor (finding_anchor)."""
+    from dlink.engine import analyse
+
+    found: list[tuple[Finding, str]] = []
+    seen: set[tuple[object, ...]] = set()
+    for context in contexts:
+        analysis = analyse(data, context, selection)
+        for finding in analysis.findings:
+            key = (finding.line, finding.column, finding.end_line, finding.code, finding.message)
+            if key not in seen:
+                seen.add(key)
+                found.append((finding, finding_anchor(analysis.model, finding.line)))
+    if len(contexts) > 1:
+        found.sort(key=lambda pair: (pair[0].line, pair[0].column, pair[0].code))
+    return [finding for finding, _ in found], [anchor for _, anchor in found]
+
+
+def _fix_all(
+    data: bytes, contexts: list[Context], selection: Selection
+) -> tuple[bytes, int, list[Finding]]:
+    """(fixed bytes, edits, what remains): each target fixed in turn, from the previous
+    target's result, then what is left looked at for every target."""
+    from dlink.engine import fix
+
+    edits = 0
+    remaining: list[Finding] = []
+    for context in contexts:
+        result = fix(data, context, selection)
+        data, edits, remaining = result.data, edits + result.fixed, result.remaining
+    if len(contexts) > 1:
+        remaining = _analyse_all(data, contexts, selection)[0]
+    return data, edits, remaining

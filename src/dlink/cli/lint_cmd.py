@@ -15,7 +15,7 @@ from dlink.cli import output
 from dlink.cli.app import app, fail, parse_build_args
 from dlink.errors import DlinkError, ExitCode
 from dlink.findings import Finding
-from dlink.lint import FileOutcome, LintOptions, LintRun, run_lint
+from dlink.lint import FileOutcome, LintOptions, LintRun, display_path, run_lint
 from dlink.redact import redact
 
 if TYPE_CHECKING:
@@ -35,8 +35,25 @@ RemoteOpt = Annotated[
     str | None, typer.Option("--remote", help="The git remote to read the URL from.")
 ]
 TargetOpt = Annotated[
-    str | None,
-    typer.Option("--target", help="The stage that becomes the image (default: the last)."),
+    list[str] | None,
+    typer.Option(
+        "--target",
+        help="A stage that becomes an image (default: the last); repeatable, each is checked.",
+    ),
+]
+ForceExcludeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force-exclude",
+        help="Apply the excludes to files named on the command line too (as pre-commit does).",
+    ),
+]
+ShowFilesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-files",
+        help="List the files that would be checked, and why each other one is skipped; check nothing.",
+    ),
 ]
 BuildArgOpt = Annotated[
     list[str] | None,
@@ -83,12 +100,13 @@ def _options(
     paths: list[Path] | None,
     repo_url: str | None,
     remote: str | None,
-    target: str | None,
+    target: list[str] | None,
     build_arg: list[str] | None,
     select: list[str] | None,
     ignore: list[str] | None,
     config: Path | None,
     fail_on: str | None,
+    force_exclude: bool = False,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
@@ -99,9 +117,33 @@ def _options(
 
     codes = check_codes(select or [], "--select")
     ignored = check_codes(ignore or [], "--ignore")
+    targets = tuple(dict.fromkeys(target or []))
     return LintOptions(
-        paths or [Path(".")], repo_url, remote, target, args, codes, ignored, config, fail_on
+        paths or [Path(".")],
+        repo_url,
+        remote,
+        targets,
+        args,
+        codes,
+        ignored,
+        config,
+        fail_on,
+        force_exclude,
     )
+
+
+def _show_files(options: LintOptions) -> None:
+    """`--show-files`: one line per file met, `check PATH` or `skip PATH: reason`, then the
+    config patterns that matched none of them."""
+    from dlink.lint import find_files
+
+    discovery = find_files(options, unused_patterns=True)
+    for path in discovery.files:
+        output.out(f"check {display_path(path)}")
+    for skipped in discovery.skipped:
+        output.out(f"skip  {display_path(skipped.path)}: {skipped.reason}")
+    for pattern in discovery.unused_patterns:
+        output.out(f"unused pattern {pattern}: matches no Dockerfile here")
 
 
 def _print_outcomes(run: LintRun, diff: bool, color: bool = False, quiet: bool = False) -> None:
@@ -275,6 +317,8 @@ def check(
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
     fail_on: FailOnOpt = None,
+    force_exclude: ForceExcludeOpt = False,
+    show_files: ShowFilesOpt = False,
     output_file: OutputFileOpt = None,
     color: ColorOpt = "auto",
     quiet: QuietOpt = False,
@@ -290,8 +334,12 @@ def check(
         raise fail(error) from None
     try:
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
+            force_exclude,
         )
+        if show_files:
+            _show_files(options)
+            raise typer.Exit(ExitCode.OK)
         run = run_lint(options, fixing=False)
     except DlinkError as error:
         _failed_report(fmt, output_file, error)
@@ -318,6 +366,8 @@ def fix_command(
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
     fail_on: FailOnOpt = None,
+    force_exclude: ForceExcludeOpt = False,
+    show_files: ShowFilesOpt = False,
     color: ColorOpt = "auto",
     quiet: QuietOpt = False,
 ) -> None:
@@ -328,8 +378,12 @@ def fix_command(
     try:
         diff_color = output.use_color(color, sys.stdout)
         options = _options(
-            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on
+            paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
+            force_exclude,
         )
+        if show_files:
+            _show_files(options)
+            raise typer.Exit(ExitCode.OK)
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:
         raise fail(error) from None
@@ -365,14 +419,59 @@ def rules(
 
 
 @app.command("explain")
-def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. DLK101.")]) -> None:
+def explain(
+    code: Annotated[
+        str, typer.Argument(help="A rule code, e.g. DLK101, or 'files' for file discovery.")
+    ],
+) -> None:
     """Print a rule's documentation, with a bad and a good example.
+
+    `dlink explain files` prints which names are Dockerfiles and the default exclude set.
 
     Example: dlink explain DLK103
     """
     from dlink.rules import RULES_BY_CODE
 
+    if code.lower() == "files":
+        output.out(_files_explained().rstrip())
+        return
+
     rule = RULES_BY_CODE.get(code.upper())
     if rule is None:
         raise fail(DlinkError(f"unknown rule {code!r}", "dlink rules lists them"))
     output.out(rule.info.doc.rstrip())
+
+
+def _files_explained() -> str:
+    from dlink import files
+
+    refused = sorted(
+        files.SOURCE_EXTENSIONS
+        | files.DATA_EXTENSIONS
+        | files.DOC_EXTENSIONS
+        | files.MEDIA_EXTENSIONS
+        | files.COMPANION_EXTENSIONS
+    )
+    lines = [
+        "Dockerfiles, by name (any letter case): Dockerfile, Containerfile, *.Dockerfile,",
+        "*.Containerfile, Dockerfile.*, Containerfile.*, Dockerfile-*, Dockerfile_*,",
+        "Containerfile-*, Containerfile_*; never a name whose last extension says it is",
+        "something else:",
+        "  " + " ".join("." + e for e in refused),
+        "or a template:",
+        "  " + " ".join("." + e for e in sorted(files.TEMPLATE_EXTENSIONS)),
+        "",
+        "Excluded by default (`exclude` replaces this set, `extend-exclude` adds to it;",
+        "patterns use gitignore syntax, relative to the config file's directory):",
+    ]
+    width = max(len(d.pattern) for d in files.DEFAULT_EXCLUDE)
+    lines += [f"  {d.pattern:<{width}}  {d.why}" for d in files.DEFAULT_EXCLUDE]
+    lines += [
+        "  paths .gitattributes marks " + " or ".join(files.LINGUIST_ATTRIBUTES),
+        "  Dockerfiles a devcontainer.json names (build.dockerfile)",
+        "",
+        "Files named on the command line are checked whatever their name and the excludes,",
+        "unless --force-exclude is given. `dlink check --show-files` lists what is checked",
+        "and why each other file is skipped.",
+    ]
+    return "\n".join(lines)
