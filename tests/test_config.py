@@ -430,7 +430,7 @@ build-args = { VERSION = "2" }
 platforms = ["linux/arm64"]
 
 [per-file."/Dockerfile"]
-ignore = ["DLK2"]
+ignore = ["DLK106"]
 """
 
 
@@ -455,7 +455,7 @@ ignore = ["DLK2"]
             ),
             id="one-entry",
         ),
-        pytest.param("Dockerfile", FileSettings(ignore=("DLK2",)), id="anchored-at-config-dir"),
+        pytest.param("Dockerfile", FileSettings(ignore=("DLK106",)), id="anchored-at-config-dir"),
         pytest.param("deep/Dockerfile", FileSettings(), id="anchored-misses-deeper"),
     ],
 )

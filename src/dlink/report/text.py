@@ -88,10 +88,10 @@ def _frame(finding: Finding, source: str, color: bool) -> list[str]:
 
 
 def _by_rule(findings: Sequence[Finding]) -> str:
-    if not findings:
-        return ""
+    if len(findings) < 2:
+        return ""  # one finding already names its rule
     counts = Counter((finding.code, finding.name) for finding in findings)
-    parts = [f"{code} {name} ({count})" for (code, name), count in sorted(counts.items())]
+    parts = [f"{count} × {code} {name}" for (code, name), count in sorted(counts.items())]
     return "By rule: " + ", ".join(parts)
 
 
