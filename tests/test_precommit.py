@@ -293,3 +293,32 @@ def test_identify_types_alone_would_miss_dockerfiles(tmp_path: Path) -> None:
     for hook in hooks().values():
         assert hook["files"], hook["id"]
         assert "dockerfile" not in hook.get("types", []), hook["id"]
+
+
+def test_fix_hook_never_applies_unsafe_fixes(hook_home: tuple[Path, str], tmp_path: Path) -> None:
+    """A clone made before a transfer: the hook must not revert the label to the old name."""
+    home, rev = hook_home
+    assert "--unsafe-fixes" not in " ".join(
+        str(hook.get("entry", "")) + " " + " ".join(hook.get("args", []))
+        for hook in hooks().values()
+    )
+    repo = make_repo(
+        tmp_path / "widget",
+        remotes={"origin": "https://github.com/old-owner/widget.git"},
+        commit=False,
+    )
+    original = f"FROM alpine\nLABEL {LABEL}\n"
+    (repo / "Dockerfile").write_text(original, encoding="utf-8")
+    write_config(repo, rev)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "initial")
+
+    result = pre_commit(repo, home, "run", "--all-files")
+    assert result.returncode == 1, result.stdout
+    assert _hook_status(result.stdout, "dlink-fix") == "Failed", result.stdout
+    assert "files were modified by this hook" not in result.stdout
+    assert (
+        "not fixed: would repoint the label from https://github.com/acme/widget to "
+        "https://github.com/old-owner/widget" in result.stdout
+    )
+    assert (repo / "Dockerfile").read_text(encoding="utf-8") == original

@@ -200,9 +200,11 @@ def test_json_fields() -> None:
         "message": "label says 100% other\r\nsecond line",
         "fixable": True,
         "fingerprint": document["findings"][1]["fingerprint"],
+        "fix": {"applicability": "safe", "message": None},
     }
     assert re.fullmatch(r"[0-9a-f]{64}", document["findings"][1]["fingerprint"])
     assert document["errors"] == []
+    assert document["findings"][2]["fix"] is None  # not fixable
     assert [f["severity"] for f in document["findings"]] == ["error", "warning", "info"]
     assert [f["path"] for f in document["findings"]] == [f.path for f in FINDINGS]
     # Sorted keys, two-space indent: stable output that diffs well.
@@ -400,6 +402,7 @@ def test_sarif_results() -> None:
         "ruleIndex": 0,
         "level": "error",
         "message": {"text": "no source label in the final stage"},
+        "properties": {"fixApplicability": "safe"},
         "locations": [
             {
                 "physicalLocation": {
@@ -434,6 +437,7 @@ def test_sarif_results() -> None:
         ("DLK201", 1, "warning"),
         ("DLK301", 2, "note"),
     ]
+    assert "properties" not in results[2]  # not fixable
 
 
 @pytest.mark.parametrize(

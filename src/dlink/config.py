@@ -56,6 +56,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     per_file: tuple[PerFile, ...] = ()
     fail_on: str | None = None
+    unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
     path: Path | None = None
 
 
@@ -335,6 +336,10 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _fail_on(value: object) -> str | None:
     return value if isinstance(value, str) and value in FAIL_ON_CHOICES else None
 
@@ -378,6 +383,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "extend-exclude": ("extend_exclude", _globs, "a list of non-empty gitignore-style patterns"),
     "per-file": ("per_file", _globs, 'a table of tables: per-file."PATTERN" = { targets = [...] }'),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "unsafe-fixes": ("unsafe_fixes", _bool, "true or false"),
 }
 
 

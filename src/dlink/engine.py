@@ -47,8 +47,9 @@ class FixResult:
 
 def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
     info = UNREADABLE
-    return Finding(path, error.line, 1, error.line, 1, info.code, info.name, info.severity,
-                   error.reason, False)
+    return Finding(
+        path, error.line, 1, error.line, 1, info.code, info.name, info.severity, error.reason, False
+    )
 
 
 def _skips_file(dockerfile: Dockerfile) -> bool:
@@ -95,14 +96,24 @@ def analyse(data: bytes, context: Context, selection: Selection = Selection()) -
     return Analysis(findings, dockerfile, model=model)
 
 
-def fix(data: bytes, context: Context, selection: Selection = Selection()) -> FixResult:
-    """Apply fixes round by round (bounded) until no fixable finding is left."""
+def fix(
+    data: bytes, context: Context, selection: Selection = Selection(), *, unsafe_fixes: bool = False
+) -> FixResult:
+    """Apply fixes round by round (bounded) until no fixable finding is left.
+
+    Only safe fixes, unless `unsafe_fixes`: an unsafe one stays among `remaining`.
+    """
     current = data
     applied = 0
     analysis = analyse(current, context, selection)
     for _ in range(MAX_ROUNDS):
         dockerfile = analysis.dockerfile
-        edits = [edit for finding in analysis.findings for edit in finding.edits]
+        edits = [
+            edit
+            for finding in analysis.findings
+            if finding.fix_safe or unsafe_fixes
+            for edit in finding.edits
+        ]
         if dockerfile is None or not edits:
             break
         text, count = apply_edits(dockerfile.text, edits)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dlink.engine import Selection
     from dlink.files import Discovery
     from dlink.model import Model
+    from dlink.repo import NoRepository, RepoIdentity
     from dlink.rules import Context
 
 
@@ -36,6 +37,7 @@ class LintOptions:
     config: Path | None = None
     fail_on: str | None = None
     force_exclude: bool = False  # files named on the command line obey the excludes too
+    unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
 
 
 @dataclass
@@ -58,9 +60,10 @@ class FileOutcome:
 
 @dataclass
 class LintRun:
-    """Every file's outcome, in the order checked."""
+    """Every file's outcome, in the order checked, and notes for the whole run."""
 
     outcomes: list[FileOutcome] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # said once per run, not per file
 
     @property
     def findings(self) -> list[Finding]:
@@ -150,17 +153,19 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     from dlink.codes import check_directives
     from dlink.engine import Selection, select_findings
     from dlink.files import read_dockerfile, write_atomic
-    from dlink.repo import RepoResolver, resolve_repository
+    from dlink.repo import NoRepository, RepoResolver, resolve_repository
 
     explicit = _explicit_config(options)
     discovery = _find_files(options, explicit)
     resolver = RepoResolver()
     run = LintRun()
+    without_repository: list[NoRepository] = []
     for path in discovery.files:
         settings = explicit or config_module.find_config(path)
         per_file = config_module.file_settings(settings, path)
         outcome = FileOutcome(display_path(path), path=path.resolve())
         run.outcomes.append(outcome)
+        identity: RepoIdentity | None = None
         try:
             data = read_dockerfile(path)
             check_directives(data.decode("utf-8-sig", "replace"))
@@ -171,14 +176,17 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 settings=settings,
                 resolver=resolver,
             )
+        except NoRepository as missing:
+            # Not an error: the rules that need no repository still run (see _no_repository).
+            without_repository.append(missing)
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
             outcome.root = worktree_root(path)
             continue
-        outcome.root = identity.root or worktree_root(path)
+        outcome.root = (identity.root if identity else None) or worktree_root(path)
         build_args = {**(per_file.build_args or {}), **options.build_args}
         targets = options.targets or per_file.targets or (None,)
-        contexts = [_context(outcome.shown, identity.url, t, build_args) for t in targets]
+        contexts = [_context(outcome.shown, identity, t, build_args) for t in targets]
         selection = Selection(
             options.select or per_file.select or settings.select,
             options.ignore + per_file.ignore + settings.ignore,
@@ -189,7 +197,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             if outcome.findings:
                 outcome.source = data.decode("utf-8-sig", "replace")
         else:
-            fixed, edits, remaining = _fix_all(data, contexts, selection)
+            unsafe = options.unsafe_fixes
+            unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
+            fixed, edits, remaining = _fix_all(data, contexts, selection, unsafe)
             outcome.findings = remaining
             if fixed != data:
                 outcome.before, outcome.after, outcome.edits = data, fixed, edits
@@ -203,13 +213,29 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                         outcome.error = error
                         continue
         outcome.failing += len(select_findings(outcome.findings, fail_on))
+    if without_repository:
+        run.notices.append(_no_repository(without_repository, fixing))
     return run
 
 
-def _context(shown: str, url: str, target: str | None, args: dict[str, str]) -> Context:
+def _context(
+    shown: str, identity: RepoIdentity | None, target: str | None, args: dict[str, str]
+) -> Context:
+    """What the rules may know about the file's repository (None: there is none)."""
     from dlink.rules import Context
 
-    return Context(shown, url, target, args)
+    if identity is None:
+        return Context(shown, None, target, args)
+    source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
+    return Context(
+        shown,
+        identity.url,
+        target,
+        args,
+        repo_authoritative=identity.authoritative,
+        repo_source=source,
+        remotes=dict(identity.remotes),
+    )
 
 
 def _analyse_all(
@@ -234,7 +260,7 @@ def _analyse_all(
 
 
 def _fix_all(
-    data: bytes, contexts: list[Context], selection: Selection
+    data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
 ) -> tuple[bytes, int, list[Finding]]:
     """(fixed bytes, edits, what remains): each target fixed in turn, from the previous
     target's result, then what is left looked at for every target."""
@@ -243,8 +269,21 @@ def _fix_all(
     edits = 0
     remaining: list[Finding] = []
     for context in contexts:
-        result = fix(data, context, selection)
+        result = fix(data, context, selection, unsafe_fixes=unsafe_fixes)
         data, edits, remaining = result.data, edits + result.fixed, result.remaining
     if len(contexts) > 1:
         remaining = _analyse_all(data, contexts, selection)[0]
     return data, edits, remaining
+
+
+def _no_repository(missing: list[NoRepository], fixing: bool) -> str:
+    """One notice for every file that had no repository, however many there were."""
+    count = len(missing)
+    files = f"{count} file{'s' * (count != 1)}"
+    skipped = "DLK102 (source-label-mismatch) was not checked"
+    if fixing:
+        skipped += " and no missing label was added"
+    return (
+        f"no repository for {files} ({missing[0].message}): {skipped}; "
+        "pass --repo-url URL or set repo-url in the dlink config to check everything"
+    )

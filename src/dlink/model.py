@@ -127,7 +127,9 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
             continue
         if current is None:
             if name == "arg":
-                _declare_args(instruction, lex, build_args, global_values, global_unknown, None, global_args)
+                _declare_args(
+                    instruction, lex, build_args, global_values, global_unknown, None, global_args
+                )
                 continue
             raise ModelError(
                 f"{instruction.keyword} before the first FROM: BuildKit builds only ARG there",
@@ -138,7 +140,9 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
         env_unknown = current.env_unknown | unknown
         line, scratch = instruction.start_line, current.from_scratch
         if name == "arg":
-            _declare_args(instruction, lex, build_args, arg_values, unknown, global_values, None, env)
+            _declare_args(
+                instruction, lex, build_args, arg_values, unknown, global_values, None, env
+            )
         elif name == "env":
             for pair in instruction.pairs:
                 try:
@@ -158,7 +162,9 @@ def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -
                     value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
                 except LexError as error:
                     raise ModelError(f"LABEL: {error}", line) from None
-                current.labels.append(LabelSetting(key, value, missing, instruction, pair, current.index))
+                current.labels.append(
+                    LabelSetting(key, value, missing, instruction, pair, current.index)
+                )
 
     return Model(dockerfile, stages, global_args)
 

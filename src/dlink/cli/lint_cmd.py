@@ -107,6 +107,7 @@ def _options(
     config: Path | None,
     fail_on: str | None,
     force_exclude: bool = False,
+    unsafe_fixes: bool | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
@@ -129,6 +130,7 @@ def _options(
         config,
         fail_on,
         force_exclude,
+        unsafe_fixes,
     )
 
 
@@ -146,8 +148,11 @@ def _show_files(options: LintOptions) -> None:
         output.out(f"unused pattern {pattern}: matches no Dockerfile here")
 
 
-def _print_outcomes(run: LintRun, diff: bool, color: bool = False, quiet: bool = False) -> None:
-    """Per-file errors, diffs and "fixed" lines, in the order the files were checked."""
+def _print_outcomes(
+    run: LintRun, diff: bool, *, fixing: bool = False, color: bool = False, quiet: bool = False
+) -> None:
+    """Per-file errors, diffs and "fixed" lines, in the order the files were checked, then
+    the unsafe fixes left unapplied and the run's notices (not with --quiet)."""
     for outcome in run.outcomes:
         if outcome.before is not None and outcome.after is not None:
             if diff:
@@ -157,6 +162,18 @@ def _print_outcomes(run: LintRun, diff: bool, color: bool = False, quiet: bool =
                 output.err(f"fixed {outcome.shown} ({count} edit{'s' * (count != 1)})")
         if outcome.error is not None:
             output.error_line(outcome.error)
+    if quiet:
+        return
+    if fixing:
+        for finding in run.findings:
+            if finding.edits and not finding.fix_safe:
+                would = finding.fix_title or "apply an unsafe fix"
+                output.err(
+                    f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: "
+                    f"would {would}; pass --unsafe-fixes or set repo-url"
+                )
+    for notice in run.notices:
+        output.err(f"dlink: note: {notice}")
 
 
 def _print_diff(shown: str, before: bytes, after: bytes, color: bool) -> None:
@@ -368,10 +385,23 @@ def fix_command(
     fail_on: FailOnOpt = None,
     force_exclude: ForceExcludeOpt = False,
     show_files: ShowFilesOpt = False,
+    unsafe_fixes: Annotated[
+        bool | None,
+        typer.Option(
+            "--unsafe-fixes/--no-unsafe-fixes",
+            help="Also apply unsafe fixes: repointing a label at the repository a git remote "
+            "suggests (default: the unsafe-fixes setting, else no).",
+            show_default=False,
+        ),
+    ] = None,
     color: ColorOpt = "auto",
     quiet: QuietOpt = False,
 ) -> None:
     """Rewrite Dockerfiles in place so the source label is right, changing nothing else.
+
+    Only safe fixes apply unless --unsafe-fixes is given: repointing a label at another
+    repository is unsafe when that repository is a git remote's guess rather than
+    --repo-url, repo-url or the CI's.
 
     Example: dlink fix Dockerfile   (or: dlink fix --diff . to preview)
     """
@@ -379,7 +409,7 @@ def fix_command(
         diff_color = output.use_color(color, sys.stdout)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude,
+            force_exclude, unsafe_fixes,
         )
         if show_files:
             _show_files(options)
@@ -387,7 +417,7 @@ def fix_command(
         run = run_lint(options, fixing=True, diff=diff)
     except DlinkError as error:
         raise fail(error) from None
-    _print_outcomes(run, diff=diff, color=diff_color, quiet=quiet)
+    _print_outcomes(run, diff=diff, fixing=True, color=diff_color, quiet=quiet)
     if run.findings:
         err_color = output.use_color(color, sys.stderr)
         text = _render(run, "text", color=err_color, quiet=quiet, frames=False)
@@ -421,17 +451,26 @@ def rules(
 @app.command("explain")
 def explain(
     code: Annotated[
-        str, typer.Argument(help="A rule code, e.g. DLK101, or 'files' for file discovery.")
+        str,
+        typer.Argument(
+            help="A rule code, e.g. DLK101; 'files' for file discovery, 'ghcr' for what GHCR needs."
+        ),
     ],
 ) -> None:
     """Print a rule's documentation, with a bad and a good example.
 
-    `dlink explain files` prints which names are Dockerfiles and the default exclude set.
+    `dlink explain files` prints which names are Dockerfiles and the default exclude set;
+    `dlink explain ghcr` what GitHub's registry needs to link a package to its repository.
 
     Example: dlink explain DLK103
     """
     from dlink.rules import RULES_BY_CODE
 
+    if code.lower() == "ghcr":  # a topic, not a rule: what GHCR needs (build-push)
+        from dlink.publish import GHCR_GUIDE
+
+        output.out(GHCR_GUIDE.rstrip())
+        return
     if code.lower() == "files":
         output.out(_files_explained().rstrip())
         return

@@ -79,7 +79,10 @@ def render(
             f"unknown output format {fmt!r}", hint="choose one of: " + ", ".join(FORMATS)
         )
     context = context or RunContext()
-    safe_findings = [replace(f, message=redact(f.message)) for f in findings]
+    safe_findings = [
+        replace(f, message=redact(f.message), fix_title=f.fix_title and redact(f.fix_title))
+        for f in findings
+    ]
     safe_errors = [
         RunError(redact(e.message), redact(e.hint) if e.hint else None, e.path)
         for e in context.errors

@@ -146,6 +146,9 @@ def _result(finding: Finding, index: dict[str, int], fingerprint: str) -> dict[s
         result["ruleIndex"] = index[finding.code]
     result["level"] = _LEVEL[finding.severity]
     result["message"] = {"text": finding.message}
+    if finding.fixable:
+        # Whether `dlink fix` applies it by default (safe) or only with --unsafe-fixes.
+        result["properties"] = {"fixApplicability": "safe" if finding.fix_safe else "unsafe"}
     location = _artifact_location(finding.path)
     result["locations"] = [
         {"physicalLocation": {"artifactLocation": location, "region": _region(finding)}}
@@ -154,7 +157,7 @@ def _result(finding: Finding, index: dict[str, int], fingerprint: str) -> dict[s
     if finding.fixable and finding.edits:
         result["fixes"] = [
             {
-                "description": {"text": f"dlink fix: {finding.name}"},
+                "description": {"text": finding.fix_title or f"dlink fix: {finding.name}"},
                 "artifactChanges": [
                     {
                         "artifactLocation": location,

@@ -44,8 +44,12 @@ def markdown_table() -> str:
     for rule in ALL_RULES:
         info = rule.info
         fix = "yes" if info.fixable else "no"
-        rows.append(f"| {info.code} | {info.name} | {info.severity.value} | {fix} | {info.summary} |")
+        rows.append(
+            f"| {info.code} | {info.name} | {info.severity.value} | {fix} | {info.summary} |"
+        )
     return "\n".join(rows) + "\n"
+
+
 UNREADABLE = dlk000_unreadable.RULE
 
 __all__ = [

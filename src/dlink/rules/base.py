@@ -17,9 +17,25 @@ class Context:
     """Facts about the file that rules may use; rules never touch git or the disk."""
 
     path: str
-    repo_url: str  # canonical URL of the repository holding the file
+    repo_url: str | None  # canonical URL of the repository holding the file; None: unknown
     target: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
+    # Whether repo_url is the user's or the CI's word (--repo-url, repo-url, CI variables)
+    # rather than a remote's guess: only then is repointing a label at it a safe fix.
+    repo_authoritative: bool = True
+    repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
+    remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
+
+    def remote_naming(self, url: str) -> str | None:
+        """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
+        from dlink.repo import same_repository
+
+        if self.repo_url is not None and same_repository(url, self.repo_url):
+            return None
+        for name, remote_url in self.remotes.items():
+            if same_repository(url, remote_url):
+                return name
+        return None
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,12 @@ class Subject:
 
 
 def finding_at(
-    rule: RuleInfo, subject: Subject, start: int, end: int, message: str, edits: tuple[Edit, ...] = ()
+    rule: RuleInfo,
+    subject: Subject,
+    start: int,
+    end: int,
+    message: str,
+    edits: tuple[Edit, ...] = (),
 ) -> Finding:
     """A finding covering text offsets [start, end)."""
     df = subject.dockerfile

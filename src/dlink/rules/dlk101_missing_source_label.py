@@ -51,15 +51,20 @@ def check(subject: Subject) -> list[Finding]:
     if root.base.lower() != "scratch":
         message += f" (labels of the base image {root.base} are unknown to dlink)"
     start, end = instruction_head(stage.from_instruction, subject)
-    return [finding_at(RULE, subject, start, end, message, (_insertion(subject),))]
+    repo_url = subject.context.repo_url
+    if repo_url is None:
+        # No repository known: nothing to fill the label with, so no fix.
+        message += "; with no repository known, fix cannot add it (pass --repo-url)"
+        return [finding_at(RULE, subject, start, end, message)]
+    return [finding_at(RULE, subject, start, end, message, (_insertion(subject, repo_url),))]
 
 
-def _insertion(subject: Subject) -> Edit:
+def _insertion(subject: Subject, repo_url: str) -> Edit:
     df = subject.dockerfile
     stage = subject.model.target(subject.context.target)
     labels = [i for i in stage.instructions if i.name == "label"]
     anchor = labels[-1] if labels else stage.from_instruction
-    value = quote_value(subject.context.repo_url, '"', df.escape)
+    value = quote_value(repo_url, '"', df.escape)
     line = f"LABEL {SOURCE_KEY}={value}"
     last = df.lines[anchor.end_line - 1]
     if last.endswith("\n"):

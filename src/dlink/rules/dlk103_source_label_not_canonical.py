@@ -34,14 +34,23 @@ def check(subject: Subject) -> list[Finding]:
     from dlink.repo import redact_url, same_repository, url_has_credentials
 
     found = source_repository(setting.value)
-    if found is None or not same_repository(found, subject.context.repo_url):
+    if found is None:
+        return []
+    context = subject.context
+    repo_url = context.repo_url
+    if (
+        repo_url is not None
+        and not same_repository(found, repo_url)
+        and context.remote_naming(found) is None
+    ):
         return []  # DLK102's business
     if url_has_credentials(setting.value):
         return []  # DLK104 rewrites it anyway
     value = setting.value.strip()
-    if value == found or value == subject.context.repo_url:
+    if value == found or value == repo_url:
         return []
     message = f"source label {redact_url(value)!r} is not the canonical form {found}"
     if value.endswith(".git"):
         message += " (a .git suffix stops GitHub from linking the package)"
-    return [value_finding(RULE, subject, setting, message)]
+    # The label's own repository in canonical form: never another repository.
+    return [value_finding(RULE, subject, setting, message, found)]

@@ -18,19 +18,24 @@ def source_repository(value: str) -> str | None:
         return None
 
 
-def replace_source(subject: Subject, setting: LabelSetting) -> Edit:
-    """Rewrite the value token to the repository's canonical URL, in the token's quote style."""
+def replace_source(subject: Subject, setting: LabelSetting, url: str) -> Edit:
+    """Rewrite the value token to `url`, in the token's quote style."""
     token = setting.token.value
-    value = quote_value(subject.context.repo_url, token.text, subject.dockerfile.escape)
+    value = quote_value(url, token.text, subject.dockerfile.escape)
     return Edit(token.start, token.end, value)
 
 
-def value_finding(rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str) -> Finding:
-    """A finding on the label's value token; fixable only when the value is written in the file.
+def value_finding(
+    rule: RuleInfo, subject: Subject, setting: LabelSetting, message: str, url: str | None = None
+) -> Finding:
+    """A finding on the label's value token, fixed by writing `url` (default: the repository's).
 
-    A value that comes from a variable is the user's parametrisation: it is reported,
-    never replaced by a literal.
+    Fixable only when the value is written in the file and there is a URL to write: a
+    value that comes from a variable is the user's parametrisation, reported and never
+    replaced by a literal.
     """
     token = setting.token.value
-    edits = () if has_variables(token.text) else (replace_source(subject, setting),)
+    url = url if url is not None else subject.context.repo_url
+    fixable = url is not None and not has_variables(token.text)
+    edits = (replace_source(subject, setting, url),) if fixable and url is not None else ()
     return finding_at(rule, subject, token.start, token.end, message, edits)

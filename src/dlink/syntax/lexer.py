@@ -182,7 +182,9 @@ class ShellLex:
         while True:
             ch = self._next()
             if ch == _EOF:
-                raise LexError("unexpected end of statement while looking for matching single-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 if self.raw_quotes:
                     out.append(ch)
@@ -197,7 +199,9 @@ class ShellLex:
         while True:
             peek = self._peek()
             if peek == _EOF:
-                raise LexError("unexpected end of statement while looking for matching double-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if peek == '"':
                 ch = self._next()
                 if self.raw_quotes:

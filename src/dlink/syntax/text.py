@@ -60,7 +60,9 @@ def decode(data: bytes) -> tuple[bool, str]:
         return has_bom, body.decode("utf-8")
     except UnicodeDecodeError as error:
         line = body.count(b"\n", 0, error.start) + 1
-        raise DecodeError(f"invalid UTF-8 at byte {error.start + len(UTF8_BOM) * has_bom}", line) from None
+        raise DecodeError(
+            f"invalid UTF-8 at byte {error.start + len(UTF8_BOM) * has_bom}", line
+        ) from None
 
 
 def encode(has_bom: bool, text: str) -> bytes:
