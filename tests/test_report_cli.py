@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from clirun import run_cli
-from gitrepo import make_repo
+from gitrepo import git, make_repo
 from test_report import assert_valid_sarif
 
 REPO = "https://github.com/acme/widget"
@@ -125,17 +125,20 @@ def test_sarif_fix_objects_apply_to_the_file(repo: Path, dlink: Any) -> None:
 
 
 def test_a_failed_run_never_looks_clean(
-    tmp_path: Path, dlink: Any, monkeypatch: pytest.MonkeyPatch
+    repo: Path, dlink: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    outside = tmp_path / "no-git"
-    outside.mkdir()
-    (outside / "Dockerfile").write_text("FROM alpine\n")
-    monkeypatch.chdir(outside)
+    """A file whose repository cannot be used (here: the remote is a local path) fails the
+    run (exit 2); every machine format says so, naming the file from the repository root."""
+    git(repo, "remote", "set-url", "origin", "/srv/git/widget.git")
+    monkeypatch.chdir(repo / "svc")
     code, out, err = dlink("check", "--format", "sarif", ".")
     assert code == 2 and "dlink: error:" in err
     [invocation] = json.loads(out)["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False
-    assert invocation["toolExecutionNotifications"][0]["level"] == "error"
+    [note] = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error"
+    location = note["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "svc/a/Dockerfile", "uriBaseId": "SRCROOT"}
     assert_valid_sarif(json.loads(out))
     for fmt in ("json", "gitlab"):
         code, out, _ = dlink("check", "--format", fmt, ".")
