@@ -246,11 +246,34 @@ def test_no_secret_in_build_push_dry_run(
             "--build-arg",
             f"TOKEN={planted(shape)}",
         ],
+        # A malformed image reference with credentials in it, as a user might paste one.
+        [
+            "build-push",
+            ".",
+            "--dry-run",
+            "--engine",
+            "docker",
+            "-t",
+            f"u:{secret(shape)}@ghcr.io/acme/widget:1",
+        ],
+        [
+            "build-push",
+            ".",
+            "--dry-run",
+            "--engine",
+            "docker",
+            "-t",
+            "ghcr.io/acme/widget:1",
+            "--label",
+            f"org.example.origin={planted(shape)}",
+        ],
     ):
         code, out, err = run_cli(argv, capsys, monkeypatch)
         where = f"`dlink {shlex.join(argv)}` (exit {code})"
         assert_hidden(shape, f"stdout of {where}", out)
         assert_hidden(shape, f"stderr of {where}", err)
+        # A credential in the label, a build arg, a --label or the tag: refused, even dry.
+        assert code == 2, where
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.name.replace(" ", "-") for s in SHAPES])
