@@ -257,6 +257,10 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
         "DLK105",
         "DLK106",
         "DLK107",
+        "DLK108",
+        "DLK109",
+        "DLK110",
+        "DLK111",
     ]
     code, out, _ = run(capsys, "explain", "dlk103")
     assert code == 0 and "Bad:" in out and ".git" in out

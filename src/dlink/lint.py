@@ -38,6 +38,7 @@ class LintOptions:
     fail_on: str | None = None
     force_exclude: bool = False  # files named on the command line obey the excludes too
     unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
+    platforms: tuple[str, ...] = ("linux/amd64",)
 
 
 @dataclass
@@ -186,7 +187,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         outcome.root = (identity.root if identity else None) or worktree_root(path)
         build_args = {**(per_file.build_args or {}), **options.build_args}
         targets = options.targets or per_file.targets or (None,)
-        contexts = [_context(outcome.shown, identity, t, build_args) for t in targets]
+        contexts = [
+            _context(outcome.shown, identity, t, build_args, options.platforms) for t in targets
+        ]
         selection = Selection(
             options.select or per_file.select or settings.select,
             options.ignore + per_file.ignore + settings.ignore,
@@ -199,8 +202,13 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         else:
             unsafe = options.unsafe_fixes
             unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
-            fixed, edits, remaining = _fix_all(data, contexts, selection, unsafe)
+            fixed, edits, remaining, withheld = _fix_all(data, contexts, selection, unsafe)
             outcome.findings = remaining
+            if withheld is not None:
+                # A fix that failed its own verification: nothing is written (exit 2).
+                message = f"{outcome.shown}: fix withheld, file left unchanged: {withheld}"
+                outcome.error = DlinkError(message, "please report this as a dlink bug")
+                continue
             if fixed != data:
                 outcome.before, outcome.after, outcome.edits = data, fixed, edits
                 if diff:
@@ -219,13 +227,17 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
 
 
 def _context(
-    shown: str, identity: RepoIdentity | None, target: str | None, args: dict[str, str]
+    shown: str,
+    identity: RepoIdentity | None,
+    target: str | None,
+    args: dict[str, str],
+    platforms: tuple[str, ...],
 ) -> Context:
     """What the rules may know about the file's repository (None: there is none)."""
     from dlink.rules import Context
 
     if identity is None:
-        return Context(shown, None, target, args)
+        return Context(shown, None, target, args, platforms=platforms)
     source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
     return Context(
         shown,
@@ -235,6 +247,7 @@ def _context(
         repo_authoritative=identity.authoritative,
         repo_source=source,
         remotes=dict(identity.remotes),
+        platforms=platforms,
     )
 
 
@@ -261,19 +274,23 @@ def _analyse_all(
 
 def _fix_all(
     data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
-) -> tuple[bytes, int, list[Finding]]:
-    """(fixed bytes, edits, what remains): each target fixed in turn, from the previous
-    target's result, then what is left looked at for every target."""
+) -> tuple[bytes, int, list[Finding], str | None]:
+    """(fixed bytes, edits, what remains, why a fix was withheld): each target fixed in
+    turn, from the previous target's result, then what is left looked at for every target.
+    A fix withheld for any target withholds them all: the original bytes come back."""
     from dlink.engine import fix
 
+    original = data
     edits = 0
     remaining: list[Finding] = []
     for context in contexts:
         result = fix(data, context, selection, unsafe_fixes=unsafe_fixes)
+        if result.withheld is not None:
+            return original, 0, result.remaining, result.withheld
         data, edits, remaining = result.data, edits + result.fixed, result.remaining
     if len(contexts) > 1:
         remaining = _analyse_all(data, contexts, selection)[0]
-    return data, edits, remaining
+    return data, edits, remaining, None
 
 
 def _no_repository(missing: list[NoRepository], fixing: bool) -> str:

@@ -59,6 +59,14 @@ BuildArgOpt = Annotated[
     list[str] | None,
     typer.Option("--build-arg", help="NAME=VALUE as given to the build; repeatable."),
 ]
+PlatformOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        help="OS/ARCH or OS/ARCH/VARIANT the image is built for (TARGETOS etc.); repeatable or "
+        "comma-separated; default linux/amd64.",
+    ),
+]
 SelectOpt = Annotated[
     list[str] | None,
     typer.Option("--select", help="Only these rule codes or prefixes; repeatable."),
@@ -108,9 +116,16 @@ def _options(
     fail_on: str | None,
     force_exclude: bool = False,
     unsafe_fixes: bool | None = None,
+    platform: list[str] | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
     from dlink.config import FAIL_ON_CHOICES
+    from dlink.model import parse_platforms
+
+    try:
+        platforms = parse_platforms(platform or [])
+    except ValueError as error:
+        raise DlinkError(str(error)) from None
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
@@ -131,6 +146,7 @@ def _options(
         fail_on,
         force_exclude,
         unsafe_fixes,
+        platforms,
     )
 
 
@@ -330,6 +346,7 @@ def check(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -352,7 +369,7 @@ def check(
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude,
+            force_exclude, platform=platform,
         )
         if show_files:
             _show_files(options)
@@ -379,6 +396,7 @@ def fix_command(
     remote: RemoteOpt = None,
     target: TargetOpt = None,
     build_arg: BuildArgOpt = None,
+    platform: PlatformOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     config: ConfigOpt = None,
@@ -409,7 +427,7 @@ def fix_command(
         diff_color = output.use_color(color, sys.stdout)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, unsafe_fixes,
+            force_exclude, unsafe_fixes, platform,
         )
         if show_files:
             _show_files(options)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dlink.directives import Directives
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting, Model
+from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
 from dlink.syntax import Dockerfile, Instruction
 
 SOURCE_KEY = "org.opencontainers.image.source"
@@ -25,6 +26,8 @@ class Context:
     repo_authoritative: bool = True
     repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
     remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
+    # The platforms the image is built for (`os/arch[/variant]`); each is checked.
+    platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
 
     def remote_naming(self, url: str) -> str | None:
         """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
@@ -43,8 +46,9 @@ class Subject:
     """A parsed file with its model, as the rules see it."""
 
     dockerfile: Dockerfile
-    model: Model
+    model: Model  # for one of context.platforms
     context: Context
+    directives: Directives
 
     def image_labels(self) -> list[LabelSetting]:
         return self.model.image_labels(self.context.target)

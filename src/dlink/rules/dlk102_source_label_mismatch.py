@@ -4,7 +4,10 @@ The label must name the repository that holds the Dockerfile (--repo-url, repo-u
 in config, the CI's variables, or the checkout's git remote). A mirror or a copied
 Dockerfile often carries someone else's URL, and the package then links to the
 wrong repository or to none (GitHub links only when the image and the repository
-share an owner).
+share an owner). A value written as `${NAME:-URL}` after `ARG NAME` is the
+fallback the build uses unless it passes NAME: that fallback is checked, and
+`fix` rewrites the fallback word only. A value that is no URL at all (empty,
+`TODO`) is DLK109, never this rule.
 
 A label naming another remote of the same checkout (the fork's `origin` next to the
 project's `upstream`) is not an error: it is reported as information, with how to
@@ -29,7 +32,7 @@ from dataclasses import replace
 
 from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, has_variables
-from dlink.rules.source_value import source_repository, value_finding
+from dlink.rules.source_value import ValueKind, interpret, source_repository, value_finding
 
 RULE = RuleInfo(
     code="DLK102",
@@ -52,11 +55,12 @@ def check(subject: Subject) -> list[Finding]:
     setting = subject.source_setting()
     if repo_url is None or setting is None or setting.unresolved:
         return []
-    found = source_repository(setting.value)
-    from dlink.repo import differs_by_owner_or_name, redact_url, same_repository
-
-    if found is not None and same_repository(found, repo_url):
+    meaning = interpret(setting.value, repo_url)
+    if meaning.kind is not ValueKind.OTHER_REPOSITORY:
         return []
+    found = meaning.found
+    from dlink.repo import differs_by_owner_or_name, redact_url
+
     origin = f" ({context.repo_source})" if context.repo_source else ""
     other = context.remote_naming(found) if found is not None else None
     if other is not None:
@@ -69,7 +73,7 @@ def check(subject: Subject) -> list[Finding]:
         finding = value_finding(RULE, subject, setting, message)
         return [replace(finding, severity=Severity.INFO, fixable=False, edits=())]
 
-    shown = redact_url(setting.value) if setting.value else "an empty value"
+    shown = redact_url(setting.value)
     message = f"source label is {shown!r}, but this file belongs to {repo_url}{origin}"
     if has_variables(setting.token.value.text):
         message += " (the value comes from a variable: change its default or the build argument)"
