@@ -32,9 +32,18 @@ def check_codes(codes: Iterable[str], where: str) -> tuple[str, ...]:
     return tuple(checked)
 
 
+_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "B": "8"})
+
+
 def suggest(code: str) -> str:
     """A hint for a code no rule has: the closest real code, else where to look."""
-    close = difflib.get_close_matches(code.strip().upper(), known_codes(), n=1, cutoff=0.6)
+    wanted = code.strip().upper()
+    known = known_codes()
+    # Letters typed for digits (DLK1O1, DLKI01) first: closer than any edit distance says.
+    digits = wanted[:3] + wanted[3:].translate(_LOOKALIKE_DIGITS)
+    if digits != wanted and any(rule.startswith(digits) for rule in known):
+        return f"did you mean {digits}? (dlink rules lists every code)"
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]}? (dlink rules lists every code)"
     return "dlink rules lists every code; a prefix such as DLK1 selects a group"
