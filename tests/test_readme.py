@@ -90,7 +90,7 @@ def test_toml_example_is_a_valid_config(tmp_path) -> None:  # type: ignore[no-un
 
 
 def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("check", "fix", "repo", "build-push", "verify", "rules", "explain"):
+    for command in ("check", "fix", "images", "repo", "build-push", "verify", "rules", "explain"):
         assert main([command, "--help"]) == 0
         assert "Example" in capsys.readouterr().out, command
 

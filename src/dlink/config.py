@@ -57,6 +57,7 @@ class Config:
     per_file: tuple[PerFile, ...] = ()
     fail_on: str | None = None
     unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
+    scope: str | None = None  # "published" (default) or "all": which Dockerfiles are images
     path: Path | None = None
 
 
@@ -383,8 +384,13 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "extend-exclude": ("extend_exclude", _globs, "a list of non-empty gitignore-style patterns"),
     "per-file": ("per_file", _globs, 'a table of tables: per-file."PATTERN" = { targets = [...] }'),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "scope": ("scope", lambda v: _scope(v), "'published' or 'all'"),
     "unsafe-fixes": ("unsafe_fixes", _bool, "true or false"),
 }
+
+
+def _scope(value: object) -> str | None:
+    return value if isinstance(value, str) and value in ("published", "all") else None
 
 
 _CODES = 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'

@@ -102,6 +102,14 @@ ColorOpt = Annotated[
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Findings and errors only: no summary, no notes.")
 ]
+ScopeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scope",
+        help="published: only the Dockerfiles the repository's build sites publish (when it "
+        "has any); all: every Dockerfile. Default: the scope setting, else published.",
+    ),
+]
 
 
 def _options(
@@ -117,8 +125,10 @@ def _options(
     force_exclude: bool = False,
     unsafe_fixes: bool | None = None,
     platform: list[str] | None = None,
+    scope: str | None = None,
 ) -> LintOptions:
     args = parse_build_args(build_arg or [], os.environ)
+    from dlink.builds.plan import SCOPES
     from dlink.config import FAIL_ON_CHOICES
     from dlink.model import parse_platforms
 
@@ -126,6 +136,9 @@ def _options(
         platforms = parse_platforms(platform or [])
     except ValueError as error:
         raise DlinkError(str(error)) from None
+
+    if scope is not None and scope not in SCOPES:
+        raise DlinkError(f"--scope {scope!r} is not one of {', '.join(SCOPES)}")
 
     if fail_on is not None and fail_on not in FAIL_ON_CHOICES:
         raise DlinkError(f"--fail-on {fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}")
@@ -147,6 +160,7 @@ def _options(
         force_exclude,
         unsafe_fixes,
         platforms,
+        scope,
     )
 
 
@@ -190,6 +204,15 @@ def _print_outcomes(
                 )
     for notice in run.notices:
         output.err(f"dlink: note: {notice}")
+    named = [plan for plan in run.skipped if plan.explicit]
+    for plan in named:
+        output.err(f"dlink: {plan.path}: not checked: {plan.reason} (--scope all checks it)")
+    if len(run.skipped) > len(named):
+        count = len(run.skipped) - len(named)
+        output.err(
+            f"dlink: {count} Dockerfile{'s' * (count != 1)} not published by this repository's "
+            "build sites, not checked (dlink images lists them; --scope all checks them)"
+        )
 
 
 def _print_diff(shown: str, before: bytes, after: bytes, color: bool) -> None:
@@ -239,6 +262,15 @@ def _machine_path(outcome: FileOutcome, root: Path) -> str:
         return outcome.path.as_posix()
 
 
+def _rooted(finding: Finding, root: Path) -> str:
+    """A finding in another file (a build definition): its path from `root`."""
+    path = Path(finding.path).resolve()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def _report_input(
     run: LintRun, fmt: str, quiet: bool, frames: bool
 ) -> tuple[list[Finding], RunContext]:
@@ -255,8 +287,11 @@ def _report_input(
     errors = []
     for outcome in run.outcomes:
         path = _machine_path(outcome, root)
-        findings += [replace(finding, path=path) for finding in outcome.findings]
-        anchors += outcome.anchors or [""] * len(outcome.findings)
+        findings += [
+            replace(finding, path=path if finding.path == outcome.shown else _rooted(finding, root))
+            for finding in outcome.findings
+        ]
+        anchors += [outcome.anchors.get(finding, "") for finding in outcome.findings]
         if outcome.error is not None:
             errors.append(RunError(outcome.error.message, outcome.error.hint, path))
     root_uri = root.as_uri().rstrip("/") + "/"
@@ -353,6 +388,7 @@ def check(
     fail_on: FailOnOpt = None,
     force_exclude: ForceExcludeOpt = False,
     show_files: ShowFilesOpt = False,
+    scope: ScopeOpt = None,
     output_file: OutputFileOpt = None,
     color: ColorOpt = "auto",
     quiet: QuietOpt = False,
@@ -369,7 +405,7 @@ def check(
     try:
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, platform=platform,
+            force_exclude, platform=platform, scope=scope,
         )
         if show_files:
             _show_files(options)
@@ -412,6 +448,7 @@ def fix_command(
             show_default=False,
         ),
     ] = None,
+    scope: ScopeOpt = None,
     color: ColorOpt = "auto",
     quiet: QuietOpt = False,
 ) -> None:
@@ -427,7 +464,7 @@ def fix_command(
         diff_color = output.use_color(color, sys.stdout)
         options = _options(
             paths, repo_url, remote, target, build_arg, select, ignore, config, fail_on,
-            force_exclude, unsafe_fixes, platform,
+            force_exclude, unsafe_fixes, platform, scope,
         )
         if show_files:
             _show_files(options)
@@ -530,5 +567,11 @@ def _files_explained() -> str:
         "Files named on the command line are checked whatever their name and the excludes,",
         "unless --force-exclude is given. `dlink check --show-files` lists what is checked",
         "and why each other file is skipped.",
+        "",
+        "Scope: of the files found, `scope = \"published\"` (the default) checks only the",
+        "Dockerfiles and targets the repository's publishing build sites build (workflows,",
+        "bake, GoReleaser, scripts), when it has any; a file named on the command line",
+        "follows the same scope. `--scope all` checks every file found. `dlink images` lists",
+        "each Dockerfile with its build sites and why it is or is not checked.",
     ]
     return "\n".join(lines)
