@@ -177,6 +177,9 @@ def commands(place: Planted) -> Iterator[tuple[list[str], Path | None]]:
     yield ["repo", *repo_args, target], None
     yield ["repo", "--json", *repo_args, target], None
     yield ["rules"], None
+    images_args = [a for a in repo_args if a != "--remote"]
+    for fmt in ("text", "json"):
+        yield ["images", "--format", fmt, "--scope", "all", *images_args, str(place.repo)], None
     yield ["fix", *place.extra_args, target], None  # last: it may rewrite the Dockerfile
 
 
