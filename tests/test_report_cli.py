@@ -312,32 +312,23 @@ def test_quiet(repo: Path, dlink: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("comment", "error", "hint"),
+    ("comment", "message"),
     [
-        pytest.param(
-            "# dlink: ignore=DLK1O3",
-            "line 5: dlink: ignore: unknown rule code 'DLK1O3'",
-            "did you mean DLK103?",
-            id="letter-o",
-        ),
-        pytest.param(
-            "# dlink: ignore=DLK103, DLK999",
-            "line 5: dlink: ignore: unknown rule code 'DLK999'",
-            "dlink rules",
-            id="second-code",
-        ),
+        pytest.param("# dlink: ignore=DLK1O3", "unknown rule code DLK1O3 in dlink directive (did you mean DLK103?)", id="letter-o"),
+        pytest.param("# dlink: ignore=XYZ9", "unknown rule code XYZ9 in dlink directive (see `dlink rules`)", id="far"),
     ],
-)
-def test_unknown_codes_in_directives_are_errors(
-    repo: Path, comment: str, error: str, hint: str, dlink: Any, monkeypatch: pytest.MonkeyPatch
+)  # fmt: skip
+def test_unknown_codes_in_directives_are_findings_with_the_same_suggestion(
+    repo: Path, comment: str, message: str, dlink: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In a Dockerfile an unknown code is a finding (DLK110, with a location), not a usage
+    error; it gets the suggestion --select and config give."""
     monkeypatch.chdir(repo)
     dockerfile = repo / "svc" / "a" / "Dockerfile"
     dockerfile.write_text(WRONG.replace("FROM alpine\nLABEL", f"FROM alpine\n{comment}\nLABEL", 1))
-    code, _, err = dlink("check")
-    assert code == 2
-    assert f"svc/a/Dockerfile: {error}" in err and hint in err
-    dockerfile.write_text(
-        WRONG.replace("FROM alpine\nLABEL", "FROM alpine\n# dlink: ignore=DLK103\nLABEL", 1)
-    )
-    assert dlink("check")[0] == 0  # a real code suppresses, as before
+    code, out, _ = dlink("check", "--select", "DLK110")
+    assert code == 1
+    assert f"svc/a/Dockerfile:5:1: DLK110 [warning] {message}" in out
+    reasoned = "# dlink: ignore=DLK103 -- a reason after the code\nLABEL"
+    dockerfile.write_text(WRONG.replace("LABEL", reasoned, 1))
+    assert dlink("check") == (0, "No findings.\n", "")  # a real code suppresses, as before

@@ -157,7 +157,6 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.builds.plan import Planner
-    from dlink.codes import check_directives
     from dlink.engine import Selection, select_findings
     from dlink.files import read_dockerfile, write_atomic
     from dlink.repo import NoRepository, RepoResolver, resolve_repository
@@ -181,7 +180,6 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         identity: RepoIdentity | None = None
         try:
             data = read_dockerfile(path)
-            check_directives(data.decode("utf-8-sig", "replace"))
             identity = resolve_repository(
                 path,
                 repo_url=options.repo_url,
