@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dlink.config import Config
     from dlink.engine import Selection
     from dlink.files import Discovery
+    from dlink.model import Model
     from dlink.repo import NoRepository, RepoIdentity
     from dlink.rules import Context
 
@@ -55,6 +56,11 @@ class FileOutcome:
     edits: int = 0  # fix: edits applied
     failing: int = 0  # findings at or above the file's fail-on level
     plan: ImagePlan | None = None  # who builds the file and how it was checked
+    path: Path | None = None  # the file itself, for reports that name it from the root
+    root: Path | None = None  # the top of its repository's working tree, when known
+    # What each finding is about (finding_anchor), for fingerprints: "stage\0label key".
+    anchors: dict[Finding, str] = field(default_factory=dict)
+    source: str | None = None  # check: the file's text when it has findings (code frames)
 
 
 @dataclass
@@ -90,6 +96,35 @@ def display_path(path: Path) -> str:
         return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
     except ValueError:
         return str(path)
+
+
+def worktree_root(path: Path) -> Path | None:
+    """The nearest directory above `path` holding `.git` (a directory, or a file in a
+    worktree or submodule): where reports count paths from when git was not asked."""
+    for directory in path.resolve().parents:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def finding_anchor(model: Model | None, line: int) -> str:
+    """What a finding is about, independent of where the file moved it: the stage (its
+    name, else its index) and the label key at `line`. Report fingerprints use it, so
+    a line added above a finding does not make it a new one."""
+    if model is None:
+        return ""
+    stage = None
+    for candidate in model.stages:
+        if candidate.from_instruction.start_line <= line:
+            stage = candidate
+    if stage is None:
+        return ""
+    key = ""
+    for setting in stage.labels:
+        if setting.instruction.start_line <= line <= setting.instruction.end_line:
+            key = setting.key
+            break
+    return f"{stage.name or stage.index}\0{key}"
 
 
 def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
@@ -155,7 +190,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         if not plan.in_scope:
             run.skipped.append(plan)
             continue
-        outcome = FileOutcome(display_path(path), plan=plan)
+        outcome = FileOutcome(display_path(path), plan=plan, path=path.resolve())
         run.outcomes.append(outcome)
         if fixing and not diff:
             directory = os.path.dirname(os.path.realpath(path))
@@ -182,7 +217,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             without_repository.append(missing)
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
+            outcome.root = worktree_root(path)
             continue
+        outcome.root = (identity.root if identity else None) or worktree_root(path)
         build_args = {**(per_file.build_args or {}), **options.build_args}
         # Targets named on the command line or in config win over what the build sites say.
         targets = tuple(options.targets or per_file.targets or ())
@@ -193,7 +230,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         )
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
-            outcome.findings = _analyse_all(data, contexts, selection)
+            outcome.findings, outcome.anchors = _analyse_all(data, contexts, selection)
+            if outcome.findings:
+                outcome.source = data.decode("utf-8-sig", "replace")
         else:
             unsafe = options.unsafe_fixes
             unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
@@ -316,27 +355,33 @@ def _name_the_site(finding: Finding, context: Context) -> Finding:
     return replace(finding, message=f"{finding.message}; {context.published_by} builds this target")
 
 
-def _analyse_all(data: bytes, contexts: list[Context], selection: Selection) -> list[Finding]:
+def _analyse_all(
+    data: bytes, contexts: list[Context], selection: Selection
+) -> tuple[list[Finding], dict[Finding, str]]:
     """Findings for every target, each once: a finding in a stage that several targets
-    share is the same finding for all of them."""
+    share is the same finding for all of them. With each, its anchor (finding_anchor)."""
     from dlink.engine import analyse
 
+    anchors: dict[Finding, str] = {}
     if len(contexts) == 1:
-        found = analyse(data, contexts[0], selection).findings
-        return [_name_the_site(f, contexts[0]) for f in found]
+        analysis = analyse(data, contexts[0], selection)
+        found = [_name_the_site(f, contexts[0]) for f in analysis.findings]
+        anchors = {f: finding_anchor(analysis.model, f.line) for f in found}
+        return found, anchors
     findings: list[Finding] = []
     seen: set[tuple[object, ...]] = set()
     for context in contexts:
-        for finding in analyse(data, context, selection).findings:
+        analysis = analyse(data, context, selection)
+        for finding in analysis.findings:
             finding = _name_the_site(finding, context)
             key = (finding.path, finding.line, finding.column, finding.end_line, finding.code,
                    finding.message)  # fmt: skip
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
+                anchors[finding] = finding_anchor(analysis.model, finding.line)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return findings
-
+    return findings, anchors
 
 def _fix_all(
     data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
@@ -355,7 +400,7 @@ def _fix_all(
             return original, 0, result.remaining, result.withheld
         data, edits, remaining = result.data, edits + result.fixed, result.remaining
     if len(contexts) > 1:
-        remaining = _analyse_all(data, contexts, selection)
+        remaining = _analyse_all(data, contexts, selection)[0]
     return data, edits, remaining, None
 
 

@@ -4,12 +4,12 @@ comes from, and what `dlink check` says about it."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from dlink.cli import output
 from dlink.cli.app import app, fail
 from dlink.errors import DlinkError, ExitCode
 from dlink.lint import FileOutcome, LintOptions, LintRun, display_path, run_lint
@@ -53,7 +53,7 @@ def images(
     entries.sort(key=lambda e: str(e["path"]))
     if output_format == "json":
         document = {"dockerfiles": entries, "notices": run.notices}
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        output.out(json.dumps(document, indent=2))
     else:
         _print_text(entries, run)
     # A listing: a file that cannot be read is its verdict, not a failure of the command.
@@ -162,32 +162,32 @@ _OTHERS_SHOWN = 4
 
 def _print_text(entries: list[dict[str, Any]], run: LintRun) -> None:
     for entry in entries:
-        typer.echo(entry["path"])
+        output.out(entry["path"])
         publishing = [site for site in entry["sites"] if site["publishes"]]
         others = [site for site in entry["sites"] if not site["publishes"]]
         # Every publishing site; a few of the others (--format json lists them all).
         for site in publishing + others[: max(0, _OTHERS_SHOWN - len(publishing))]:
             action = "published by" if site["publishes"] else "built by"
             tags = f" as {', '.join(site['tags'][:3])}" if site["tags"] else ""
-            typer.echo(f"  {action} {site['file']}:{site['line']} ({site['description']}){tags}")
+            output.out(f"  {action} {site['file']}:{site['line']} ({site['description']}){tags}")
         hidden = len(entry["sites"]) - max(_OTHERS_SHOWN, len(publishing))
         if hidden > 0:
-            typer.echo(
+            output.out(
                 f"  built by {hidden} more site{'s' * (hidden != 1)} (--format json lists them)"
             )
         if not entry["sites"]:
-            typer.echo("  built by no build site dlink recognises")
+            output.out("  built by no build site dlink recognises")
         if entry["checked"]:
             names = ", ".join(t or "last stage" for t in entry["targets"])
-            typer.echo(f"  targets: {names}")
+            output.out(f"  targets: {names}")
             for source in entry["source_labels"]:
                 stage = f" [{source['target']}]" if source["target"] else ""
                 if source["from"] is None:
-                    typer.echo(f"  source label{stage}: none")
+                    output.out(f"  source label{stage}: none")
                 else:
-                    typer.echo(f"  source label{stage}: {source['via']} at {source['where']}")
-            typer.echo(f"  verdict: {entry['verdict']}")
+                    output.out(f"  source label{stage}: {source['via']} at {source['where']}")
+            output.out(f"  verdict: {entry['verdict']}")
         else:
-            typer.echo(f"  verdict: not checked ({entry['reason']})")
+            output.out(f"  verdict: not checked ({entry['reason']})")
     for notice in run.notices:
-        typer.echo(f"notice: {notice}", err=True)
+        output.err(f"notice: {notice}")
