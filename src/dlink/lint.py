@@ -101,7 +101,7 @@ def display_path(path: Path) -> str:
 def worktree_root(path: Path) -> Path | None:
     """The nearest directory above `path` holding `.git` (a directory, or a file in a
     worktree or submodule): where reports count paths from when git was not asked."""
-    for directory in path.resolve().parents:
+    for directory in Path(os.path.realpath(path)).parents:  # realpath: a link loop is no error here
         if (directory / ".git").exists():
             return directory
     return None
@@ -190,7 +190,9 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         if not plan.in_scope:
             run.skipped.append(plan)
             continue
-        outcome = FileOutcome(display_path(path), plan=plan, path=path.resolve())
+        # realpath, not resolve(): a symlink loop must reach read_dockerfile's one-line
+        # error, not raise RuntimeError here (pathlib before Python 3.13).
+        outcome = FileOutcome(display_path(path), plan=plan, path=Path(os.path.realpath(path)))
         run.outcomes.append(outcome)
         if fixing and not diff:
             directory = os.path.dirname(os.path.realpath(path))

@@ -113,14 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         err("dlink: interrupted")
         return 130
     except RecursionError:
-        typer.echo(
+        from dlink.cli.output import err
+
+        err(
             "dlink: error: input nested too deeply to process; this is a bug in dlink, "
-            "please report it with the file that caused it",
-            err=True,
+            "please report it with the file that caused it"
         )
         return int(ExitCode.ERROR)
     except MemoryError:
-        typer.echo("dlink: error: out of memory", err=True)
+        from dlink.cli.output import err
+
+        err("dlink: error: out of memory")
         return int(ExitCode.ERROR)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must not look like findings
         return _internal_error(error)
@@ -130,10 +133,12 @@ def main(argv: list[str] | None = None) -> int:
 def _internal_error(error: BaseException) -> int:
     import os
 
+    from dlink.cli.output import err
+
     if os.environ.get("DLINK_DEBUG"):
         import traceback
 
-        traceback.print_exception(type(error), error, error.__traceback__)
+        err("".join(traceback.format_exception(type(error), error, error.__traceback__)))
     # The message may quote input (a URL with credentials); print only the type and
     # where it was raised, which is what a bug report needs first.
     where = ""
@@ -143,10 +148,9 @@ def _internal_error(error: BaseException) -> int:
     if frame is not None:
         code = frame.tb_frame.f_code
         where = f" in {os.path.basename(code.co_filename)}:{frame.tb_lineno} ({code.co_name})"
-    typer.echo(
+    err(
         f"dlink: internal error: {type(error).__name__}{where}; this is a bug in dlink "
         f"{__version__}, please report it with the command you ran (DLINK_DEBUG=1 shows "
-        "the traceback)",
-        err=True,
+        "the traceback)"
     )
     return int(ExitCode.ERROR)
