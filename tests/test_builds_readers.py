@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,6 @@ from dlink.builds import BuildSite, scan, sites_for
 from dlink.builds.scanner import kind_of
 
 SRC = "org.opencontainers.image.source"
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The HCL parse cache goes to a directory of the test's own.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def layout(root: Path, files: dict[str, str]) -> Path:
@@ -158,6 +154,36 @@ def test_bake_inheritance_labels_and_the_pushing_call(tmp_path: Path) -> None:
     # `test` is in no group and the call does not build it: only its own, unpublished site.
     [test] = sites_for(result, "test.Dockerfile")
     assert not test.publishes and str(test.origin) == "docker-bake.hcl:24"
+
+
+def test_bake_parse_leaves_nothing_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A variable default can be a secret: the parsed document is never written anywhere.
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    cache.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    bake = 'variable "TOKEN" { default = "s3cr3t-default" }\n' + BAKE
+    root = layout(tmp_path / "repo", {"docker-bake.hcl": bake, "services/api.Dockerfile": "",
+                                      "test.Dockerfile": ""})  # fmt: skip
+    assert scan(root).sites
+    assert list(home.rglob("*")) == [] and list(cache.rglob("*")) == []
+
+
+@pytest.mark.parametrize("with_hcl", [False, True])
+def test_hcl_parser_is_imported_only_for_a_bake_hcl_file(tmp_path: Path, with_hcl: bool) -> None:
+    # In a fresh interpreter: this test process has imported hcl2 already.
+    files = {"Dockerfile": "", "docker-bake.json": '{"target": {"app": {}}}'}
+    if with_hcl:
+        files["docker-bake.hcl"] = 'target "app" {}\n'
+    root = layout(tmp_path, files)
+    probe = (
+        "import sys; from pathlib import Path; from dlink.builds import scan; "
+        f"scan(Path({str(root)!r})); print('hcl2' in sys.modules)"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == str(with_hcl)
 
 
 def test_bake_output_registry_publishes_without_a_call(tmp_path: Path) -> None:
