@@ -465,3 +465,61 @@ def test_a_push_publishes_only_the_build_of_that_image(tmp_path: Path) -> None:
     test, release = scan(root).sites
     assert (test.dockerfile, test.publishes) == ("test/Dockerfile", False)
     assert (release.dockerfile, release.publishes) == ("Dockerfile", True)
+
+
+def test_list_inputs_split_as_the_docker_actions_do(tmp_path: Path) -> None:
+    # bake-action `targets` from a matrix value written as a block scalar (one per line),
+    # a remote bake `source` (another repository's definition: nothing of ours), and
+    # build-push-action `tags` (newline or comma) beside `labels` (one a line, commas kept).
+    workflow = """\
+on: push
+jobs:
+  bake:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        include:
+          - targets: |
+              image
+              test
+          - source: "https://github.com/acme/other.git#v1"
+            targets: |
+              remote-only
+    steps:
+      - uses: docker/bake-action@v6
+        with:
+          source: ${{ matrix.source }}
+          targets: ${{ matrix.targets }}
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          file: app.Dockerfile
+          push: true
+          tags: |
+            ghcr.io/acme/a:1, ghcr.io/acme/a:latest
+            ghcr.io/acme/b
+          labels: |
+            org.opencontainers.image.description=one, two
+            org.opencontainers.image.source=https://github.com/acme/widget
+"""
+    bake = 'target "image" {\n  dockerfile = "image.Dockerfile"\n}\n'
+    bake += 'target "test" {\n  dockerfile = "test.Dockerfile"\n}\n'
+    bake += 'group "default" {\n  targets = ["image"]\n}\n'
+    root = layout(tmp_path, {".github/workflows/ci.yml": workflow, "docker-bake.hcl": bake,
+                             "image.Dockerfile": "", "test.Dockerfile": "",
+                             "app.Dockerfile": ""})  # fmt: skip
+    result = scan(root)
+    assert result.notices == []
+    from_workflow = [s for s in result.sites if s.origin.path == ".github/workflows/ci.yml"]
+    assert sorted((s.dockerfile, s.description) for s in from_workflow) == [
+        ("app.Dockerfile", "docker/build-push-action"),
+        ("image.Dockerfile", "docker/bake-action (target 'image')"),
+        ("test.Dockerfile", "docker/bake-action (target 'test')"),
+    ]
+    [app] = [s for s in from_workflow if s.dockerfile == "app.Dockerfile"]
+    assert app.tags == ("ghcr.io/acme/a:1", "ghcr.io/acme/a:latest", "ghcr.io/acme/b")
+    labels = {label.key: label.raw for label in app.labels}
+    assert labels["org.opencontainers.image.description"] == "one, two"
+    assert [label.raw for label in app.source_labels()] == ["https://github.com/acme/widget"]
