@@ -441,3 +441,87 @@ def test_without_a_repository_the_workflow_repository_label_still_counts(
     monkeypatch.chdir(plain)
     code, out, _ = run(capsys, "check", "--format", "json")
     assert code == 0 and json.loads(out)["findings"] == []
+
+
+BUILDER_WORKFLOW = """\
+on: {push: {branches: [main]}, pull_request: {}}
+jobs:
+  binaries:
+    uses: docker/github-builder/.github/workflows/bake.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      target: release
+      output: local
+  bin-image:
+    uses: docker/github-builder/.github/workflows/bake.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      target: image-cross
+      output: image
+      push: ${{ github.event_name != 'pull_request' }}
+      set-meta-labels: true
+      meta-images: |
+        acme/widget-bin
+      meta-bake-target: meta-helper
+  tool:
+    uses: docker/github-builder/.github/workflows/build.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      context: tool
+      file: build/tool.Dockerfile
+      output: image
+      push: true
+      set-meta-labels: true
+      meta-images: ghcr.io/acme/tool
+  validate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/bake-action@v6
+        with:
+          targets: validate
+"""
+BUILDER_BAKE = """\
+target "meta-helper" {
+  tags = ["acme/widget-bin:local"]
+}
+target "binaries" {
+  target = "binaries"
+}
+target "release" {
+  inherits = ["binaries"]
+  output = ["./bin"]
+}
+target "image-cross" {
+  inherits = ["meta-helper", "binaries"]
+  output = ["type=image"]
+}
+target "validate" {
+  dockerfile = "hack/dockerfiles/validate.Dockerfile"
+}
+"""
+
+
+def test_docker_github_builder_reusable_workflows_publish_with_their_meta_labels(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Laid out like docker/buildx: the image is published by a job-level `uses:` of
+    # docker/github-builder's bake.yml; validation helpers are built, never published.
+    stages = "FROM alpine AS binaries\nRUN true\nFROM binaries AS release\n"
+    write(repo, {".github/workflows/build.yml": BUILDER_WORKFLOW, "docker-bake.hcl": BUILDER_BAKE,
+                 "Dockerfile": stages, "hack/dockerfiles/validate.Dockerfile": UNLABELLED,
+                 "tool/build/tool.Dockerfile": UNLABELLED})  # fmt: skip
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (0, "No findings.\n")
+    assert "1 Dockerfile not published" in err
+    code, out, _ = run(capsys, "images", "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["notices"] == []
+    by_path = {entry["path"]: entry for entry in document["dockerfiles"]}
+    assert not by_path["hack/dockerfiles/validate.Dockerfile"]["checked"]
+    image = by_path["Dockerfile"]
+    assert image["checked"] and image["verdict"] == "ok" and image["targets"] == ["binaries"]
+    published = [(s["line"], s["targets"]) for s in image["sites"] if s["publishes"]]
+    assert published == [(9, ["binaries"])]
+    [source] = image["source_labels"]
+    assert source["where"] == ".github/workflows/build.yml:9"
+    assert "docker/github-builder bake.yml" in source["via"]
+    tool = by_path["tool/build/tool.Dockerfile"]
+    assert tool["checked"] and tool["verdict"] == "ok"
+    assert [(s["line"], s["tags"]) for s in tool["sites"]] == [(19, ["ghcr.io/acme/tool"])]

@@ -37,7 +37,12 @@ def read_workflow(relative: str, text: str, scanner: Scanner) -> None:
         return
     workflow_env = _env(document.get("env"))
     for job in document["jobs"].values():
-        if not isinstance(job, dict) or not isinstance(job.get("steps"), list):
+        if not isinstance(job, dict):
+            continue
+        if isinstance(job.get("uses"), str):
+            _reusable_workflow(relative, job, workflow_env, scanner)
+            continue
+        if not isinstance(job.get("steps"), list):
             continue
         job_env = {**workflow_env, **_env(job.get("env"))}
         defaults = job.get("defaults") or document.get("defaults") or {}
@@ -301,11 +306,7 @@ def _bake(
             labels = {label.key: label for label in metadata[output.group(1)]}
             overrides["docker-metadata-action"] = labels
             continue
-        files.append(
-            posixpath.normpath(
-                posixpath.join(workdir, text.removeprefix("cwd://"))
-            )
-        )
+        files.append(posixpath.normpath(posixpath.join(workdir, text.removeprefix("cwd://"))))
     push = _truthy(inputs.get("push"))
     everywhere: dict[str, BuildLabel] = {}
     for text, line in _lines(inputs.get("set"), combination, env, ignore_comma=True):
@@ -371,9 +372,7 @@ def _other_action(
     )
     target = inputs.get("target")
     for file in files:
-        dockerfile, pattern, context_path = scanner.locate(
-            file, context, ["."]
-        )
+        dockerfile, pattern, context_path = scanner.locate(file, context, ["."])
         scanner.add(
             BuildSite(
                 "github-actions",
@@ -388,3 +387,122 @@ def _other_action(
                 labels,
             )
         )
+
+
+# docker/github-builder's reusable workflows: a job-level `uses:` that builds with bake or
+# build-push-action inside, from a Git context of the calling repository.
+_GITHUB_BUILDER = re.compile(
+    r"^docker/github-builder/\.github/workflows/(bake|build)\.ya?ml@", re.IGNORECASE
+)
+
+
+def _reusable_workflow(
+    relative: str, job: Mapping[str, Any], workflow_env: Mapping[str, str], scanner: Scanner
+) -> None:
+    """A job calling docker/github-builder's bake.yml or build.yml. Its inputs: `context`
+    (a directory of this repository), `file` / `files`, `target`, `labels` / `set`, and
+    `output` (image or local) with `push` (default false): it publishes when the output is
+    an image and push is true or an expression. With `set-meta-labels: true` the labels of
+    the metadata-action it runs (the source label of the calling repository included) are
+    added to the build; bake.yml adds them to the `meta-bake-target` target
+    (docker-metadata-action by default), which the built target inherits."""
+    found = _GITHUB_BUILDER.match(str(job["uses"]).strip())
+    if not found:
+        return
+    kind = found.group(1).lower()
+    inputs: Mapping[str, Any] = job["with"] if isinstance(job.get("with"), dict) else {}
+    origin = Origin(relative, line_of(job["uses"], getattr(job, "line", 1)))
+    description = f"docker/github-builder {kind}.yml"
+    strategy = job.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    for combination in _combinations(matrix):
+        env = dict(workflow_env)
+        output = _expand(inputs.get("output") or "", combination, env).strip().lower()
+        publishes = output in ("image", "registry") and _truthy(inputs.get("push"))
+        meta: dict[str, BuildLabel] = {}
+        if _truthy(inputs.get("set-meta-labels")):
+            meta[SOURCE_KEY] = BuildLabel(
+                SOURCE_KEY, METADATA_SOURCE, origin, f"docker/metadata-action of {description}"
+            )
+            for text, line in _lines(
+                inputs.get("meta-labels"), combination, env, ignore_comma=True
+            ):
+                key, equals, value = text.partition("=")
+                if equals:
+                    meta[key.strip()] = BuildLabel(
+                        key.strip(), value, Origin(relative, line), f"meta-labels of {description}"
+                    )
+        context = posixpath.normpath(
+            _expand(inputs.get("context") or ".", combination, env).strip() or "."
+        )
+        if kind == "bake":
+            _builder_bake(relative, origin, description, inputs, combination, env, context,
+                          publishes, meta, scanner)  # fmt: skip
+            continue
+        file = inputs.get("file")
+        dockerfile, pattern, context_path = scanner.locate(
+            _expand(file, combination, env).strip() if file else None,
+            context,
+            ["."],
+            file_from_context=True,
+        )
+        labels = {
+            label.key: label
+            for label in _labels_input(
+                relative, inputs.get("labels"), combination, env, {}, f"labels of {description}"
+            )
+        }
+        labels.update(meta)  # appended after the `labels` input: the later value wins
+        target = inputs.get("target")
+        scanner.add(
+            BuildSite(
+                "github-actions",
+                origin,
+                description,
+                dockerfile,
+                pattern,
+                context_path,
+                (_expand(target, combination, env).strip() if target else None,),
+                publishes,
+                tuple(t for t, _ in _lines(inputs.get("meta-images"), combination, env)),
+                tuple(labels.values()),
+            )
+        )
+
+
+def _builder_bake(
+    relative: str,
+    origin: Origin,
+    description: str,
+    inputs: Mapping[str, Any],
+    combination: Mapping[str, Any],
+    env: Mapping[str, str],
+    context: str,
+    publishes: bool,
+    meta: Mapping[str, BuildLabel],
+    scanner: Scanner,
+) -> None:
+    files = [
+        posixpath.normpath(posixpath.join(context, text.removeprefix("cwd://")))
+        for text, _ in _lines(inputs.get("files"), combination, env)
+    ] or [posixpath.normpath(posixpath.join(context, "docker-bake.hcl"))]
+    overrides: dict[str, dict[str, BuildLabel]] = {}
+    everywhere: dict[str, BuildLabel] = {}
+    for text, line in _lines(inputs.get("set"), combination, env, ignore_comma=True):
+        setting, _, value = text.partition("=")
+        if ".labels." in setting:
+            key = setting.split(".labels.", 1)[1]
+            everywhere[key] = BuildLabel(
+                key, value, Origin(relative, line), f"set of {description}"
+            )
+    if everywhere:
+        overrides["*"] = everywhere
+    if meta:
+        meta_target = _expand(inputs.get("meta-bake-target") or "", combination, env).strip()
+        overrides[meta_target or "docker-metadata-action"] = dict(meta)
+    target = _expand(inputs.get("target") or "default", combination, env).strip()
+    scanner.bake_calls.append(
+        BakeCall(
+            origin, description, "github-actions", files, context, [target], publishes, overrides
+        )
+    )
