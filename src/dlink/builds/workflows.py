@@ -501,8 +501,18 @@ def _builder_bake(
         meta_target = _expand(inputs.get("meta-bake-target") or "", combination, env).strip()
         overrides[meta_target or "docker-metadata-action"] = dict(meta)
     target = _expand(inputs.get("target") or "default", combination, env).strip()
+    # For an image output bake.yml clears the targets' tags and names the image meta-images.
+    images = tuple(t for t, _ in _lines(inputs.get("meta-images"), combination, env))
     scanner.bake_calls.append(
         BakeCall(
-            origin, description, "github-actions", files, context, [target], publishes, overrides
+            origin,
+            description,
+            "github-actions",
+            files,
+            context,
+            [target],
+            publishes,
+            overrides,
+            images,
         )
     )
