@@ -178,7 +178,10 @@ def test_bake_inheritance_labels_every_published_target(
     write(repo, {"build/Dockerfile": MULTI_STAGE.replace("AS cli", "AS client")})
     code, out, _ = run(capsys, "check")
     assert code == 2
-    assert "target stage 'cli' not found" in out and ".github/workflows/bake.yml:6 builds this target" in out
+    assert (
+        "target stage 'cli' not found" in out
+        and ".github/workflows/bake.yml:6 builds this target" in out
+    )
     _code, out, _ = run(capsys, "images")
     assert "targets: server, cli" in out
     assert "source label [server]: bake target '_common' at docker-bake.hcl:10" in out
@@ -362,7 +365,11 @@ def test_goreleaser_images_plus_a_publishing_action_plus_compose_for_development
                  "dockerfiles/Dockerfile.self-contained": "FROM golang AS build\nFROM scratch\n",
                  "dockerfiles/Dockerfile.dev": "FROM golang\n"})  # fmt: skip
     assert findings(capsys) == (
-        1, [("dockerfiles/Dockerfile", 1, "DLK101"), ("dockerfiles/Dockerfile.self-contained", 2, "DLK101")]
+        1,
+        [
+            ("dockerfiles/Dockerfile", 1, "DLK101"),
+            ("dockerfiles/Dockerfile.self-contained", 2, "DLK101"),
+        ],
     )
     assert run(capsys, "fix")[0] == 0
     assert findings(capsys) == (0, [])
@@ -377,11 +384,14 @@ def test_package_json_scripts_pushing_two_targets_with_external_bases(
         "build-base-slim": "docker buildx build -f docker/base.dockerfile -t acme/widget:base-slim --target base-slim . --push",
         "build-local": "docker build -f docker/base.dockerfile -t widget:local --target base .",
     }
-    base = "FROM node:22-slim AS base-slim\nRUN true\nFROM acme/widget:base-slim AS base\nRUN true\n"
+    base = (
+        "FROM node:22-slim AS base-slim\nRUN true\nFROM acme/widget:base-slim AS base\nRUN true\n"
+    )
     write(repo, {"package.json": json.dumps({"scripts": scripts}, indent=2),
                  "docker/base.dockerfile": base, "test/radius.dockerfile": "FROM alpine\n"})  # fmt: skip
     assert findings(capsys) == (
-        1, [("docker/base.dockerfile", 1, "DLK101"), ("docker/base.dockerfile", 3, "DLK101")]
+        1,
+        [("docker/base.dockerfile", 1, "DLK101"), ("docker/base.dockerfile", 3, "DLK101")],
     )
     assert run(capsys, "fix")[0] == 0
     # The two targets share no stage (base starts from the published image): one line each.
