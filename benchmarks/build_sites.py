@@ -5,8 +5,9 @@ Usage: python benchmarks/build_sites.py [REPOSITORY ...] [--repeat N]
 Without arguments it lays out a typical repository in a temporary directory (git
 repository, 3000 files, 40 Dockerfiles, workflows with metadata-action and a
 matrix, a bake file, goreleaser, compose, a Makefile, scripts) and times it.
-Each run is a fresh process, so parser imports (PyYAML, python-hcl2) count; the
-HCL parse cache is cold on the first run and warm after. Times are CPU time (the
+Each run is a fresh process, so parser imports (PyYAML, python-hcl2) and the parse of
+every bake HCL file count; the same layout without its bake HCL file shows what HCL
+costs. Times are CPU time (the
 machine is shared; wall time measures the neighbours). Also times
 `dlink check` on the whole repository with the default scope and `--scope all`.
 Speed is measured here, never asserted in tests.
@@ -72,7 +73,7 @@ COMPOSE = "services:\n  api:\n    build:\n      context: services/api\n      tar
 MAKEFILE = "IMAGE ?= ghcr.io/acme/edge\npush:\n\tdocker buildx build --push -t $(IMAGE) -f edge/Dockerfile .\n"
 
 
-def make_typical(root: Path) -> None:
+def make_typical(root: Path, *, with_hcl: bool = True) -> None:
     files = {
         ".github/workflows/images.yml": WORKFLOW,
         ".github/workflows/ci.yml": WORKFLOW.replace("push: ${{", "load: true\n          x: ${{"),
@@ -81,6 +82,8 @@ def make_typical(root: Path) -> None:
         "compose.yaml": COMPOSE,
         "Makefile": MAKEFILE,
     }
+    if not with_hcl:
+        del files["docker-bake.hcl"]
     for name in ("api", "worker", "cron", "web"):
         files[f"services/{name}/Dockerfile"] = "FROM alpine\nRUN true\n"
     for name in ("tools", "docs", "cli", "edge", "test"):
@@ -130,22 +133,20 @@ def _best(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, 
     return best * 1000, out
 
 
-def measure(root: Path, repeat: int, cache: str) -> None:
+def measure(root: Path, repeat: int, pycache: str) -> None:
     # Installed dlink runs from byte-code; compile once into a private prefix, as pip would.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(XDG_CACHE_HOME=cache, PYTHONPYCACHEPREFIX=str(Path(cache).parent / "pycache"))
-    _best([sys.executable, "-c", _SCAN, str(root)], {**env, "XDG_CACHE_HOME": cache + "-warmup"}, 1)
-    _, cold = _best([sys.executable, "-c", _SCAN, str(root)], env, 1)
-    warm = min(
+    env.update(PYTHONPYCACHEPREFIX=pycache)
+    _best([sys.executable, "-c", _SCAN, str(root)], env, 1)
+    best = min(
         (_best([sys.executable, "-c", _SCAN, str(root)], env, 1)[1] for _ in range(repeat)),
         key=lambda line: float(line.split()[0]),
     )
-    in_process_cold, sites, read = cold.split()
-    in_process_warm = warm.split()[0]
+    in_process, sites, read = best.split()
     print(f"{root}: {sites} build sites from {read} definitions")
     print(
         f"  added to dlink check by reading build sites, CPU ms (parser imports and git included): "
-        f"{in_process_cold} with a cold HCL cache, {in_process_warm} warm"
+        f"{in_process}"
     )
     dlink = [sys.executable, "-m", "dlink", "check", "--format", "json", str(root)]
     published_ms, _ = _best(dlink, env, repeat)
@@ -162,14 +163,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
-        cache = str(Path(temporary, "cache"))
+        pycache = str(Path(temporary, "pycache"))
         roots = list(args.repositories)
         if not roots:
             typical = Path(temporary, "typical")
             make_typical(typical)
-            roots = [typical]
+            without_hcl = Path(temporary, "typical-without-hcl")
+            make_typical(without_hcl, with_hcl=False)
+            roots = [typical, without_hcl]
         for root in roots:
-            measure(root, args.repeat, cache)
+            measure(root, args.repeat, pycache)
     return 0
 
 

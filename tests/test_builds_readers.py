@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,6 @@ from dlink.builds import BuildSite, scan, sites_for
 from dlink.builds.scanner import kind_of
 
 SRC = "org.opencontainers.image.source"
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The HCL parse cache goes to a directory of the test's own.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def layout(root: Path, files: dict[str, str]) -> Path:
@@ -158,6 +154,38 @@ def test_bake_inheritance_labels_and_the_pushing_call(tmp_path: Path) -> None:
     # `test` is in no group and the call does not build it: only its own, unpublished site.
     [test] = sites_for(result, "test.Dockerfile")
     assert not test.publishes and str(test.origin) == "docker-bake.hcl:24"
+
+
+def test_bake_parse_leaves_nothing_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A variable default can be a secret: the parsed document is never written anywhere.
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    cache.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    bake = 'variable "TOKEN" { default = "s3cr3t-default" }\n' + BAKE
+    root = layout(tmp_path / "repo", {"docker-bake.hcl": bake, "services/api.Dockerfile": "",
+                                      "test.Dockerfile": ""})  # fmt: skip
+    assert scan(root).sites
+    assert list(home.rglob("*")) == [] and list(cache.rglob("*")) == []
+
+
+@pytest.mark.parametrize("with_hcl", [False, True])
+def test_hcl_parser_is_imported_only_for_a_bake_hcl_file(tmp_path: Path, with_hcl: bool) -> None:
+    # In a fresh interpreter: this test process has imported hcl2 already.
+    files = {"Dockerfile": "", "docker-bake.json": '{"target": {"app": {}}}'}
+    if with_hcl:
+        files["docker-bake.hcl"] = 'target "app" {}\n'
+    root = layout(tmp_path, files)
+    probe = (
+        "import sys; from pathlib import Path; from dlink.builds import scan; "
+        f"scan(Path({str(root)!r})); print('hcl2' in sys.modules)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == str(with_hcl)
 
 
 def test_bake_output_registry_publishes_without_a_call(tmp_path: Path) -> None:
@@ -439,3 +467,61 @@ def test_a_push_publishes_only_the_build_of_that_image(tmp_path: Path) -> None:
     test, release = scan(root).sites
     assert (test.dockerfile, test.publishes) == ("test/Dockerfile", False)
     assert (release.dockerfile, release.publishes) == ("Dockerfile", True)
+
+
+def test_list_inputs_split_as_the_docker_actions_do(tmp_path: Path) -> None:
+    # bake-action `targets` from a matrix value written as a block scalar (one per line),
+    # a remote bake `source` (another repository's definition: nothing of ours), and
+    # build-push-action `tags` (newline or comma) beside `labels` (one a line, commas kept).
+    workflow = """\
+on: push
+jobs:
+  bake:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        include:
+          - targets: |
+              image
+              test
+          - source: "https://github.com/acme/other.git#v1"
+            targets: |
+              remote-only
+    steps:
+      - uses: docker/bake-action@v6
+        with:
+          source: ${{ matrix.source }}
+          targets: ${{ matrix.targets }}
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          file: app.Dockerfile
+          push: true
+          tags: |
+            ghcr.io/acme/a:1, ghcr.io/acme/a:latest
+            ghcr.io/acme/b
+          labels: |
+            org.opencontainers.image.description=one, two
+            org.opencontainers.image.source=https://github.com/acme/widget
+"""
+    bake = 'target "image" {\n  dockerfile = "image.Dockerfile"\n}\n'
+    bake += 'target "test" {\n  dockerfile = "test.Dockerfile"\n}\n'
+    bake += 'group "default" {\n  targets = ["image"]\n}\n'
+    root = layout(tmp_path, {".github/workflows/ci.yml": workflow, "docker-bake.hcl": bake,
+                             "image.Dockerfile": "", "test.Dockerfile": "",
+                             "app.Dockerfile": ""})  # fmt: skip
+    result = scan(root)
+    assert result.notices == []
+    from_workflow = [s for s in result.sites if s.origin.path == ".github/workflows/ci.yml"]
+    assert sorted((s.dockerfile, s.description) for s in from_workflow) == [
+        ("app.Dockerfile", "docker/build-push-action"),
+        ("image.Dockerfile", "docker/bake-action (target 'image')"),
+        ("test.Dockerfile", "docker/bake-action (target 'test')"),
+    ]
+    [app] = [s for s in from_workflow if s.dockerfile == "app.Dockerfile"]
+    assert app.tags == ("ghcr.io/acme/a:1", "ghcr.io/acme/a:latest", "ghcr.io/acme/b")
+    labels = {label.key: label.raw for label in app.labels}
+    assert labels["org.opencontainers.image.description"] == "one, two"
+    assert [label.raw for label in app.source_labels()] == ["https://github.com/acme/widget"]

@@ -15,11 +15,6 @@ REPO = "https://github.com/acme/widget"
 SRC = "org.opencontainers.image.source"
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_repo(
@@ -183,7 +178,10 @@ def test_bake_inheritance_labels_every_published_target(
     write(repo, {"build/Dockerfile": MULTI_STAGE.replace("AS cli", "AS client")})
     code, out, _ = run(capsys, "check")
     assert code == 2
-    assert "target stage 'cli' not found" in out and ".github/workflows/bake.yml:6 builds this target" in out
+    assert (
+        "target stage 'cli' not found" in out
+        and ".github/workflows/bake.yml:6 builds this target" in out
+    )
     _code, out, _ = run(capsys, "images")
     assert "targets: server, cli" in out
     assert "source label [server]: bake target '_common' at docker-bake.hcl:10" in out
@@ -367,7 +365,11 @@ def test_goreleaser_images_plus_a_publishing_action_plus_compose_for_development
                  "dockerfiles/Dockerfile.self-contained": "FROM golang AS build\nFROM scratch\n",
                  "dockerfiles/Dockerfile.dev": "FROM golang\n"})  # fmt: skip
     assert findings(capsys) == (
-        1, [("dockerfiles/Dockerfile", 1, "DLK101"), ("dockerfiles/Dockerfile.self-contained", 2, "DLK101")]
+        1,
+        [
+            ("dockerfiles/Dockerfile", 1, "DLK101"),
+            ("dockerfiles/Dockerfile.self-contained", 2, "DLK101"),
+        ],
     )
     assert run(capsys, "fix")[0] == 0
     assert findings(capsys) == (0, [])
@@ -382,11 +384,14 @@ def test_package_json_scripts_pushing_two_targets_with_external_bases(
         "build-base-slim": "docker buildx build -f docker/base.dockerfile -t acme/widget:base-slim --target base-slim . --push",
         "build-local": "docker build -f docker/base.dockerfile -t widget:local --target base .",
     }
-    base = "FROM node:22-slim AS base-slim\nRUN true\nFROM acme/widget:base-slim AS base\nRUN true\n"
+    base = (
+        "FROM node:22-slim AS base-slim\nRUN true\nFROM acme/widget:base-slim AS base\nRUN true\n"
+    )
     write(repo, {"package.json": json.dumps({"scripts": scripts}, indent=2),
                  "docker/base.dockerfile": base, "test/radius.dockerfile": "FROM alpine\n"})  # fmt: skip
     assert findings(capsys) == (
-        1, [("docker/base.dockerfile", 1, "DLK101"), ("docker/base.dockerfile", 3, "DLK101")]
+        1,
+        [("docker/base.dockerfile", 1, "DLK101"), ("docker/base.dockerfile", 3, "DLK101")],
     )
     assert run(capsys, "fix")[0] == 0
     # The two targets share no stage (base starts from the published image): one line each.
@@ -446,3 +451,88 @@ def test_without_a_repository_the_workflow_repository_label_still_counts(
     monkeypatch.chdir(plain)
     code, out, _ = run(capsys, "check", "--format", "json")
     assert code == 0 and json.loads(out)["findings"] == []
+
+
+BUILDER_WORKFLOW = """\
+on: {push: {branches: [main]}, pull_request: {}}
+jobs:
+  binaries:
+    uses: docker/github-builder/.github/workflows/bake.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      target: release
+      output: local
+  bin-image:
+    uses: docker/github-builder/.github/workflows/bake.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      target: image-cross
+      output: image
+      push: ${{ github.event_name != 'pull_request' }}
+      set-meta-labels: true
+      meta-images: |
+        acme/widget-bin
+      meta-bake-target: meta-helper
+  tool:
+    uses: docker/github-builder/.github/workflows/build.yml@0123456789abcdef0123456789abcdef01234567
+    with:
+      context: tool
+      file: build/tool.Dockerfile
+      output: image
+      push: true
+      set-meta-labels: true
+      meta-images: ghcr.io/acme/tool
+  validate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/bake-action@v6
+        with:
+          targets: validate
+"""
+BUILDER_BAKE = """\
+target "meta-helper" {
+  tags = ["acme/widget-bin:local"]
+}
+target "binaries" {
+  target = "binaries"
+}
+target "release" {
+  inherits = ["binaries"]
+  output = ["./bin"]
+}
+target "image-cross" {
+  inherits = ["meta-helper", "binaries"]
+  output = ["type=image"]
+}
+target "validate" {
+  dockerfile = "hack/dockerfiles/validate.Dockerfile"
+}
+"""
+
+
+def test_docker_github_builder_reusable_workflows_publish_with_their_meta_labels(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Laid out like docker/buildx: the image is published by a job-level `uses:` of
+    # docker/github-builder's bake.yml; validation helpers are built, never published.
+    stages = "FROM alpine AS binaries\nRUN true\nFROM binaries AS release\n"
+    write(repo, {".github/workflows/build.yml": BUILDER_WORKFLOW, "docker-bake.hcl": BUILDER_BAKE,
+                 "Dockerfile": stages, "hack/dockerfiles/validate.Dockerfile": UNLABELLED,
+                 "tool/build/tool.Dockerfile": UNLABELLED})  # fmt: skip
+    code, out, err = run(capsys, "check")
+    assert (code, out) == (0, "No findings.\n")
+    assert "1 Dockerfile not published" in err
+    code, out, _ = run(capsys, "images", "--format", "json")
+    document = json.loads(out)
+    assert code == 0 and document["notices"] == []
+    by_path = {entry["path"]: entry for entry in document["dockerfiles"]}
+    assert not by_path["hack/dockerfiles/validate.Dockerfile"]["checked"]
+    image = by_path["Dockerfile"]
+    assert image["checked"] and image["verdict"] == "ok" and image["targets"] == ["binaries"]
+    published = [(s["line"], s["targets"], s["tags"]) for s in image["sites"] if s["publishes"]]
+    # bake.yml names the image after meta-images, not after the target's own tags.
+    assert published == [(9, ["binaries"], ["acme/widget-bin"])]
+    [source] = image["source_labels"]
+    assert source["where"] == ".github/workflows/build.yml:9"
+    assert "docker/github-builder bake.yml" in source["via"]
+    tool = by_path["tool/build/tool.Dockerfile"]
+    assert tool["checked"] and tool["verdict"] == "ok"
+    assert [(s["line"], s["tags"]) for s in tool["sites"]] == [(19, ["ghcr.io/acme/tool"])]

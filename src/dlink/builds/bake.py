@@ -7,13 +7,10 @@ key by key. `${VAR}` takes the variable's default; functions stay unresolved.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dlink.builds.site import BuildLabel, Origin
@@ -112,40 +109,10 @@ def read_bake(path: str, text: str) -> BakeFile:
     return bake
 
 
-_CACHE_VERSION = "1"
-
-
-def _cache_file(text: str) -> Path | None:
-    """Where the parse of this exact text is kept: parsing HCL costs tens of milliseconds
-    per file (more to import the parser), too much for a pre-commit hook run every commit."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
-        return None
-    digest = hashlib.sha256(
-        f"{_CACHE_VERSION}\0{text}".encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    return Path(base, "dlink", "bake", digest[:2], digest + ".json")
-
-
 def _read_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
-    cache = _cache_file(text)
-    if cache is not None:
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-            if isinstance(cached, dict):
-                return cached
-        except (OSError, ValueError):
-            pass
-    document = _parse_hcl(text)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(document), encoding="utf-8")
-            os.replace(temporary, cache)
-        except (OSError, TypeError, ValueError):
-            pass  # no cache: slower next time, nothing else
-    return document
+    # Parsed on every run, never kept on disk: a bake file's variable defaults can hold
+    # secrets, and the parse costs only repositories that have an HCL bake file.
+    return _parse_hcl(text)
 
 
 def _parse_hcl(text: str) -> dict[str, list[dict[str, Any]]]:

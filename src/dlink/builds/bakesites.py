@@ -111,7 +111,7 @@ def _add(
             context,
             (target.stage,),
             publishes,
-            target.tags,
+            (call.tags if call is not None and call.tags else target.tags),
             target.labels,
         )
     )

@@ -74,6 +74,7 @@ class BakeCall:
     targets: list[str]
     push: bool
     overrides: dict[str, dict[str, BuildLabel]] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()  # the names the call gives every target, replacing theirs
 
 
 @dataclass
