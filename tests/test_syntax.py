@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlink.syntax import ParseError, parse
+from dlink.syntax import ParseError, parse, parse_lines
 from oracle import _oracle, as_oracle, oracle_view
 
 # (source, [(keyword, args, start_line, end_line), ...])
@@ -141,7 +141,7 @@ CASES = [
 
 @pytest.mark.parametrize(("source", "expected"), CASES)
 def test_instructions(source: bytes, expected: list[tuple[str, tuple[str, ...], int, int]]) -> None:
-    model = parse(source)
+    model = parse_lines(source)
     got = [(i.keyword, i.args, i.start_line, i.end_line) for i in model.instructions]
     assert got == expected
     assert model.to_bytes() == source

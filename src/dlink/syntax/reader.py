@@ -13,6 +13,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from dlink.syntax.errors import ParseError
+from dlink.syntax.instructions import check_instructions
 from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import (
     DecodeError,
@@ -32,23 +34,6 @@ _CONTINUATION = {
     esc: re.compile("([^" + re.escape(esc) + "])" + re.escape(esc) + r"[ \t]*\Z|\A" + re.escape(esc) + r"[ \t]*\Z")
     for esc in ("\\", "`")
 }
-
-
-class ParseError(ValueError):
-    """BuildKit would refuse this file. `line` is 1-based; `reason` is one line.
-
-    `instruction_level` tells a refusal of BuildKit's instruction parser (after
-    the line parser accepted the file) from one of its line parser.
-    """
-
-    def __init__(
-        self, reason: str, line: int, end_line: int | None = None, *, instruction_level: bool = False
-    ) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.reason = reason
-        self.line = line
-        self.end_line = end_line if end_line is not None else line
-        self.instruction_level = instruction_level
 
 
 @dataclass(frozen=True)
@@ -384,10 +369,21 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     )
 
 
-def parse(data: bytes) -> Dockerfile:
-    """Parse raw Dockerfile bytes. Raises ParseError (decoding problems included)."""
+def parse_lines(data: bytes) -> Dockerfile:
+    """BuildKit's line parser only (what the `dockerfile` oracle binding exposes)."""
     try:
         has_bom, text = decode(data)
     except DecodeError as error:
         raise ParseError(error.reason, error.line) from None
     return parse_text(has_bom, text)
+
+
+def parse(data: bytes) -> Dockerfile:
+    """Parse raw Dockerfile bytes the way BuildKit reads a file before it builds.
+
+    Raises ParseError where BuildKit's line parser or its instruction parser
+    refuses the file (decoding problems included).
+    """
+    dockerfile = parse_lines(data)
+    check_instructions(dockerfile)
+    return dockerfile

@@ -1,0 +1,20 @@
+"""The one error of the syntax package."""
+
+from __future__ import annotations
+
+
+class ParseError(ValueError):
+    """BuildKit would refuse this file. `line` is 1-based; `reason` is one line.
+
+    `instruction_level` tells a refusal of BuildKit's instruction parser (after
+    the line parser accepted the file) from one of its line parser.
+    """
+
+    def __init__(
+        self, reason: str, line: int, end_line: int | None = None, *, instruction_level: bool = False
+    ) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.reason = reason
+        self.line = line
+        self.end_line = end_line if end_line is not None else line
+        self.instruction_level = instruction_level
