@@ -166,3 +166,38 @@ def test_manifest_features_match_the_model() -> None:
 def test_corpus_path_helper_points_at_shared() -> None:
     assert CORPUS.name == "corpus" and CORPUS.parent.name == "shared"
     assert isinstance(CORPUS, Path)
+
+
+# Corpus files BuildKit's line parser reads but its instruction parser refuses
+# (checked with the Docker daemon's classic builder, see tests/test_instructions.py).
+INSTRUCTION_REFUSALS = {
+    "moby__buildkit/frontend__dockerfile__parser__testfiles__flags__Dockerfile": (
+        "Unknown flag: user"
+    ),
+    "moby__buildkit/frontend__dockerfile__parser__testfiles__health__Dockerfile": (
+        "HEALTHCHECK requires at least one argument"
+    ),
+    # `ARG nginx_version=...` inside a stage is not a global ARG: FROM sees it empty.
+    "renovatebot__renovate/lib__modules__manager__dockerfile____fixtures____3.Dockerfile": (
+        "base name ($nginx_version) should not be blank"
+    ),
+    "renovatebot__renovate/lib__modules__manager__dockerfile____fixtures____4.Dockerfile": (
+        "base name ($nginx_version) should not be blank"
+    ),
+}
+
+
+def test_instruction_level_refusals_in_the_corpus() -> None:
+    if not ROWS:
+        pytest.skip("the shared corpus is not present")
+    refused: dict[str, str] = {}
+    for row in ROWS:
+        data = _read(row["file"])
+        if _parse_or_none(data) is None:
+            continue
+        try:
+            parse(data)
+        except ParseError as error:
+            assert error.instruction_level
+            refused[row["file"]] = error.reason
+    assert refused == INSTRUCTION_REFUSALS
