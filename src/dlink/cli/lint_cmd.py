@@ -97,8 +97,9 @@ def _print_outcomes(run: LintRun, diff: bool) -> None:
 
 
 def _print_diff(shown: str, before: bytes, after: bytes) -> None:
-    old = before.decode("utf-8-sig").splitlines(keepends=True)
-    new = after.decode("utf-8-sig").splitlines(keepends=True)
+    # Shown, not written: bytes that are not UTF-8 (kept in comments) print as U+FFFD.
+    old = before.decode("utf-8-sig", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8-sig", "replace").splitlines(keepends=True)
     for line in difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"):
         sys.stdout.write(
             redact(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")

@@ -18,6 +18,10 @@ from dlink.syntax.text import GO_SPACE
 
 _EOF = ""
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+# How deep `${...}` (and quotes within them) may nest. BuildKit has no limit of
+# its own, but each level costs dlink a few Python frames; real files use two or
+# three, and a deeper one is refused with a clear error, never a RecursionError.
+MAX_NESTING = 64
 
 
 class LexError(ValueError):
@@ -93,6 +97,7 @@ class ShellLex:
         self._raw_escapes = raw_escapes
         self._env: Mapping[str, str] = {}
         self._result = WordResult("")
+        self._depth = 0
 
     # -- public API -----------------------------------------------------------------
 
@@ -116,10 +121,12 @@ class ShellLex:
         self._raw_escapes = self.raw_escapes_default
         self._result = WordResult("")
         self.words_buf = []
+        self._depth = 0
         try:
             return self._process_stop_on(_EOF, self._raw_escapes)
         except LexError as error:
-            raise LexError(f"failed to process {word!r}: {error}") from None
+            shown = word if len(word) <= 80 else word[:60] + "..."  # one readable line
+            raise LexError(f"failed to process {shown!r}: {error}") from None
 
     def _peek(self) -> str:
         return self._src[self._pos] if self._pos < len(self._src) else _EOF
@@ -132,6 +139,15 @@ class ShellLex:
         return _EOF
 
     def _process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+        if self._depth >= MAX_NESTING:
+            raise LexError(f"expansions nested more than {MAX_NESTING} deep; dlink does not read them")
+        self._depth += 1
+        try:
+            return self._process_stop_on_inner(stop, raw_escapes)
+        finally:
+            self._depth -= 1
+
+    def _process_stop_on_inner(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
         result: list[str] = []
         self.words_buf.clear()
         words = _Words(self)

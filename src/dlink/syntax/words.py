@@ -232,6 +232,33 @@ class _NotJSON(Exception):
     pass
 
 
+_GO_JSON_MAX_DEPTH = 10_000
+
+
+def _json_depth(text: str) -> tuple[int, bool]:
+    """The deepest nesting of [ and { outside strings, and whether every one closes."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+            if depth < 0:
+                return deepest, False
+    return deepest, depth == 0 and not in_string
+
+
 def _parse_json(rest: str) -> tuple[str, ...]:
     rest = rest[leading_space_len(rest) :]
     if not rest.startswith("["):
@@ -240,6 +267,13 @@ def _parse_json(rest: str) -> tuple[str, ...]:
         value = json.loads(rest)
     except ValueError:
         raise _NotJSON from None
+    except RecursionError:
+        # Go's decoder refuses more than 10,000 levels (then it is not JSON to
+        # BuildKit); Python's gives up far sooner: between the two, refuse plainly.
+        deepest, balanced = _json_depth(rest)
+        if deepest > _GO_JSON_MAX_DEPTH or not balanced:
+            raise _NotJSON from None
+        raise SyntaxProblem("JSON nested too deeply for dlink to read") from None
     if not isinstance(value, list):
         raise _NotJSON
     if not all(isinstance(item, str) for item in value):
