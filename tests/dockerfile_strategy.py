@@ -243,7 +243,9 @@ def from_line(draw: st.DrawFn, stages: list[str], index: int) -> tuple[list[str]
         st.one_of(
             _images,
             st.sampled_from(stages) if stages else _images,
-            st.sampled_from(["${BASE:-alpine}", "binaries-$TARGETOS", "$BASE", "${BASE}"]),
+            st.sampled_from(
+                ["${BASE:-alpine}", "binaries-$TARGETOS", "$BASE", "${BASE}", "alpine:${V:-3}"]
+            ),
         )
     )
     words = [_mixed_case(draw, "FROM")]
@@ -296,6 +298,8 @@ def dockerfile_lines(draw: st.DrawFn) -> tuple[list[str], str]:
                 )
             )
         )
+    if draw(st.booleans()):
+        lines.append(draw(st.sampled_from(["ARG BASE=alpine", "ARG BASE", "arg BASE=scratch"])))
     for _ in range(draw(st.integers(0, 2))):
         name = draw(_names)
         lines.append(
