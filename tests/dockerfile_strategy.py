@@ -345,3 +345,47 @@ def dockerfiles(draw: st.DrawFn) -> bytes:
         out.append(line + ending)
     bom = b"\xef\xbb\xbf" if draw(st.integers(0, 9)) == 0 else b""
     return bom + "".join(out).encode("utf-8")
+
+
+@st.composite
+def mutations(draw: st.DrawFn, data: bytes) -> bytes:
+    """A real file with a few edits of the kinds that break readers and fixers."""
+    lines = data.splitlines(keepends=True) or [b""]
+    for _ in range(draw(st.integers(1, 3))):
+        index = draw(st.integers(0, len(lines) - 1))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "drop", "repeat", "escape-at-end", "blank", "comment", "crlf", "lf",
+                    "truncate", "no-final-newline", "label", "heredoc", "swap-case",
+                ]
+            )
+        )  # fmt: skip
+        line = lines[index]
+        body = line.rstrip(b"\r\n")
+        ending = line[len(body) :]
+        if kind == "drop" and len(lines) > 1:
+            del lines[index]
+        elif kind == "repeat":
+            lines.insert(index, line if ending else line + b"\n")
+        elif kind == "escape-at-end":
+            lines[index] = body + draw(st.sampled_from([b" \\", b"\\", b" `", b"\\ "])) + ending
+        elif kind == "blank":
+            lines.insert(index, draw(st.sampled_from([b"\n", b"  \n", b"\r\n"])))
+        elif kind == "comment":
+            lines.insert(index, draw(st.sampled_from([b"# c\n", b"  # c \\\n", b"#\n"])))
+        elif kind == "crlf" and ending == b"\n":
+            lines[index] = body + b"\r\n"
+        elif kind == "lf" and ending == b"\r\n":
+            lines[index] = body + b"\n"
+        elif kind == "truncate" and body:
+            lines[index] = body[: draw(st.integers(0, len(body) - 1))] + ending
+        elif kind == "label":
+            lines.insert(index, b"LABEL " + SOURCE_KEY.encode() + b"=https://github.com/x/y\n")
+        elif kind == "heredoc":
+            lines.insert(index, b"RUN <<EOF\necho\nEOF\n")
+        elif kind == "swap-case":
+            lines[index] = body.swapcase() + ending
+    if draw(st.integers(0, 4)) == 0:
+        lines[-1] = lines[-1].rstrip(b"\r\n")
+    return b"".join(lines)

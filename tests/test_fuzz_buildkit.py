@@ -20,13 +20,15 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
+from conftest import corpus_or_skip
 from dlink.engine import fix
 from dlink.rules import Context
 from dlink.syntax import ParseError, parse
 from dlink.syntax.reader import parse_text
 from dlink.syntax.text import DecodeError, decode
-from dockerfile_strategy import dockerfiles
+from dockerfile_strategy import dockerfiles, mutations
 from oracle import as_oracle, oracle, oracle_view
 
 LONG = os.environ.get("DLINK_FUZZ") == "long"
@@ -52,10 +54,7 @@ def _line_reader(data: bytes) -> list[dict[str, object]] | ParseError:
         return error
 
 
-@pytest.mark.oracle
-@READER_RUN
-@given(data=dockerfiles())
-def test_reader_agrees_with_buildkit(data: bytes) -> None:
+def _agrees_with_buildkit(data: bytes) -> None:
     buildkit = oracle()
     try:
         expected: list[dict[str, object]] | None = [
@@ -81,12 +80,58 @@ def test_reader_agrees_with_buildkit(data: bytes) -> None:
     assert model.to_bytes() == data
 
 
-@FIX_RUN
+@pytest.mark.oracle
+@READER_RUN
 @given(data=dockerfiles())
-def test_fix_never_raises_and_is_idempotent(data: bytes) -> None:
+def test_reader_agrees_with_buildkit(data: bytes) -> None:
+    _agrees_with_buildkit(data)
+
+
+def _corpus_files() -> list[bytes]:
+    root = corpus_or_skip()
+    names = sorted(p for p in root.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+    return [p.read_bytes() for p in names]
+
+
+@pytest.mark.oracle
+@pytest.mark.corpus
+def test_reader_agrees_with_buildkit_on_mutated_corpus_files() -> None:
+    originals = _corpus_files()
+
+    @READER_RUN
+    @given(data=st.sampled_from(originals).flatmap(mutations))
+    def check(data: bytes) -> None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return  # the binding takes text only; bytes that are not UTF-8 are tested elsewhere
+        _agrees_with_buildkit(data)
+
+    check()
+
+
+def _fix_is_stable(data: bytes) -> None:
     context = Context("Dockerfile", URL)
     first = fix(data, context)
     event("fixed" if first.changed else "unchanged")
     second = fix(first.data, context)
     assert second.data == first.data
     assert not second.changed
+
+
+@FIX_RUN
+@given(data=dockerfiles())
+def test_fix_never_raises_and_is_idempotent(data: bytes) -> None:
+    _fix_is_stable(data)
+
+
+@pytest.mark.corpus
+def test_fix_never_raises_and_is_idempotent_on_mutated_corpus_files() -> None:
+    originals = _corpus_files()
+
+    @FIX_RUN
+    @given(data=st.sampled_from(originals).flatmap(mutations))
+    def check(data: bytes) -> None:
+        _fix_is_stable(data)
+
+    check()
