@@ -314,6 +314,8 @@ def _check_base(instruction: Instruction, lex: ShellLex, global_args: set[str]) 
     if not instruction.args:
         return
     base = instruction.args[0]
+    if not any(ch in base for ch in "$'\""):
+        return  # nothing to expand or remove: a word of the line is never empty
     try:
         result = lex.process_word(base, {})
     except LexError:
