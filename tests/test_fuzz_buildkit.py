@@ -17,6 +17,7 @@ run found is kept as explicit rows in tests/test_fuzz_regressions.py.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -54,6 +55,12 @@ def _line_reader(data: bytes) -> list[dict[str, object]] | ParseError:
         return error
 
 
+# BuildKit v0.12.5 (the binding) predates `${V%p}`, `${V#p}` and `${V/p/r}`: its
+# lexer fails on them, so it finds no heredoc on such a line where today's
+# BuildKit, and dlink, do (tests/test_fuzz_regressions.py has the row).
+_NEWER_MODIFIER = re.compile(r"\$\{(?:(?:\w+|[@*#?!$-]):?[%#/]|[%/])")
+
+
 def _agrees_with_buildkit(data: bytes) -> None:
     buildkit = oracle()
     try:
@@ -67,6 +74,9 @@ def _agrees_with_buildkit(data: bytes) -> None:
         event("BuildKit's line parser refuses")
         assert isinstance(got, ParseError)
         assert got.line >= 1 and "\n" not in got.reason
+        return
+    if got != expected and b"<<" in data and _NEWER_MODIFIER.search(data.decode("utf-8")):
+        event("newer than the oracle: heredoc after ${V%p}, ${V#p} or ${V/p/r}")
         return
     assert got == expected
     try:

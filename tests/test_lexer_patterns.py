@@ -41,7 +41,7 @@ def _regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str] | N
             i += 1
         else:
             out.append(re.escape(tok))
-    return re.compile("".join(out), re.DOTALL)
+    return re.compile("".join(out))  # like Go's regexp: `.` does not match a newline
 
 
 @settings(max_examples=500, deadline=None, derandomize=True)

@@ -301,9 +301,9 @@ class ShellLex:
         return text
 
     def _modifier(self, name: str, ch: str, chs: str, null_is_unset: bool) -> str:
+        # After ':' any character falls through to here, as in BuildKit: `${V:%p}`
+        # trims like `${V%p}`, and only an unknown modifier of a set variable fails.
         raw = ch in ("#", "%") and ch != _EOF
-        if null_is_unset and raw:
-            raise LexError(f"unsupported modifier ({chs}) in substitution")
         word = self._until("}", raw, "syntax error: missing '}'")
         value, found = self._get_env(name)
         if self.skip_unset_env and not found:
@@ -353,7 +353,7 @@ class ShellLex:
 # regular expressions, which run in linear time. Python's `re` backtracks, and a
 # pattern like `*a*a*a*b` over a long value would take polynomial time of high
 # degree, so patterns run on a small Pike VM instead: same leftmost-first,
-# greedy (or lazy) answers as a regex, in O(len(value) * len(pattern)).
+# greedy (or lazy) answers as Go's regexp, in O(len(value) * len(pattern)).
 _STAR = 0  # `*`: any run of characters
 _ANY = 1  # `?`: one character
 _Glob = list["str | int"]  # literal characters, _STAR and _ANY
@@ -376,7 +376,10 @@ def glob_tokens(pattern: str) -> _Glob:
             if following in ("}", "/") and following != _EOF:
                 continue
             if following not in ("*", "?", "\\") or following == _EOF:
-                raise LexError(f"invalid pattern ({pattern}) in substitution: invalid escape")
+                shown = following if following != _EOF else "\ufffd"
+                raise LexError(
+                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'"
+                )
             out.append(following)
             i += 1
         else:
@@ -429,7 +432,11 @@ def glob_search(
                 break  # lower-priority threads lose to this match
             if ch is None:
                 continue
-            if loop or tokens[at] == _ANY or tokens[at] == ch:
+            if loop or tokens[at] == _ANY:
+                accepts = ch != "\n"  # Go's `.` (so `*` and `?`) does not match a newline
+            else:
+                accepts = tokens[at] == ch
+            if accepts:
                 target = at if loop else at + 1
                 following += [(t, start) for t in _closure(tokens, target, greedy, seen)]
         if ch is None:

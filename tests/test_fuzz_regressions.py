@@ -1,0 +1,59 @@
+"""What the differential fuzzer (test_fuzz_buildkit.py) found, kept as fixed rows.
+
+Each row is the smallest input that showed the problem, the fuzzer run that
+found it, and what dlink does now.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dlink.engine import analyse
+from dlink.rules import Context
+from dlink.syntax import parse, parse_lines
+from dlink.syntax.lexer import ShellLex
+from oracle import _oracle
+
+
+@pytest.mark.parametrize(
+    ("line", "heredoc", "oracle_heredoc"),
+    [
+        # Mutated corpus file (docker-library php, a `RUN <<EOF` line inserted into a
+        # long RUN continuation), shrunk to this: BuildKit v0.12.5 (the oracle) fails
+        # on `${%}` and so finds no heredoc; today's BuildKit reads `${x%a}` as a
+        # suffix trim and finds it, and so does dlink.
+        pytest.param('RUN "${x%a}" <<EOF', True, False, id="trim-suffix-before-heredoc"),
+        pytest.param("RUN ${x/a/b} <<EOF", True, False, id="replace-before-heredoc"),
+        pytest.param("RUN ${x:%a} <<EOF", True, True, id="colon-percent-before-heredoc"),
+        pytest.param("RUN ${x!a} <<EOF", False, False, id="unknown-modifier-no-heredoc"),
+    ],
+)
+def test_heredoc_after_newer_modifiers(line: str, heredoc: bool, oracle_heredoc: bool) -> None:
+    data = f"FROM a\n{line}\necho\nEOF\n".encode()
+    model = parse_lines(data)
+    assert bool(model.instructions[1].heredocs) == heredoc
+    if _oracle is not None:
+        # Where the oracle's older lexer disagrees, that is the reason for the row.
+        assert bool(_oracle.parse_string(data.decode())[1].heredocs) == oracle_heredoc
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [
+        # Found while checking the row above against today's BuildKit: after ':' any
+        # modifier falls through, so `${V:%p}` trims like `${V%p}` (dlink refused it).
+        pytest.param("${V:%.gz}", "c.tar", id="colon-percent"),
+        pytest.param("${V:##*.}", "gz", id="colon-hash-hash"),
+        pytest.param("${U:%x}", "${U:%x}", id="unset-kept-when-skipping"),
+    ],
+)
+def test_colon_before_trim_modifiers(word: str, value: str) -> None:
+    lex = ShellLex(skip_unset_env=True)
+    assert lex.process_word(word, {"V": "c.tar.gz"}).value == value
+
+
+def test_colon_percent_in_a_label_is_read() -> None:
+    data = b"FROM a\nARG V=https://github.com/acme/widget.git\nLABEL org.opencontainers.image.source=${V:%.git}\n"
+    findings = analyse(data, Context("Dockerfile", "https://github.com/acme/widget")).findings
+    assert [f.code for f in findings if f.code == "DLK000"] == []
+    assert parse(data).to_bytes() == data
