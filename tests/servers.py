@@ -565,6 +565,7 @@ def push_image(
     authorization: str | None = None,
     attestation: bool = False,
     platform_labels: Mapping[str, Mapping[str, str]] | None = None,
+    index_annotations: Mapping[str, str] | None = None,
 ) -> str:
     """Push a FROM-scratch-like image (one small layer) with `labels`; return its digest.
 
@@ -645,7 +646,14 @@ def push_image(
                 },
             }
         )
-    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode()
+    index_document: dict[str, object] = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": entries,
+    }
+    if index_annotations is not None:
+        index_document["annotations"] = dict(index_annotations)
+    index = json.dumps(index_document).encode()
     put_manifest(tag, index, OCI_INDEX)
     return "sha256:" + hashlib.sha256(index).hexdigest()
 
@@ -671,3 +679,27 @@ def raw_labels(registry: Registry, repository: str, tag: str) -> dict[str, str]:
     with _OPENER.open(request, timeout=30) as reply:
         config = json.load(reply)
     return dict(config.get("config", {}).get("Labels") or {})
+
+
+# -- podman and buildah: daemonless engines in private storage ----------------------------
+
+
+@pytest.fixture
+def containers_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Private storage for podman and buildah (vfs: works as root inside a container,
+    where overlay on overlay does not), chroot isolation for RUN steps, and an empty
+    REGISTRY_AUTH_FILE location. Builds FROM scratch need no emulation for any
+    platform: nothing runs. Skips (fails under CI) when either engine is missing."""
+    need("buildah", "podman")
+    storage = tmp_path / "containers-storage.conf"
+    storage.write_text(
+        f'[storage]\ndriver = "vfs"\nrunroot = "{tmp_path}/run"\ngraphroot = "{tmp_path}/graph"\n'
+    )
+    env = {
+        "CONTAINERS_STORAGE_CONF": str(storage),
+        "BUILDAH_ISOLATION": "chroot",
+        "REGISTRY_AUTH_FILE": str(tmp_path / "containers-auth.json"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env

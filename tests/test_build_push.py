@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from clirun import run_cli as _run
-from dlink import build
+from dlink import build, publish
 from dlink.build import BuildSpec, Command, Engine
 from dlink.errors import DlinkError
 from dlink.registry import Credentials, RegistryClient, parse_image_ref
@@ -33,6 +35,10 @@ from servers import (
 SOURCE = "org.opencontainers.image.source"
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
+TITLE = "org.opencontainers.image.title"
+URL = "org.opencontainers.image.url"
+VERSION = "org.opencontainers.image.version"
+LICENSES = "org.opencontainers.image.licenses"
 WIDGET = "https://github.com/acme/widget"
 EPOCH = "1700000000"
 EPOCH_RFC3339 = "2023-11-14T22:13:20Z"
@@ -442,7 +448,7 @@ def test_default_passes_the_label_and_leaves_the_file(
     assert passed_source is (variant != "right")
     if variant != "right":
         assert "passing the right value at build time" in err
-    assert re.fullmatch(rf"{re.escape(registry.host)}/{repository}@sha256:[0-9a-f]{{64}}\n", out)
+    assert re.fullmatch(rf"{re.escape(tag)}@sha256:[0-9a-f]{{64}}\n", out)
 
 
 def test_fix_rewrites_the_file_then_builds(
@@ -631,7 +637,8 @@ def test_dry_run_prints_commands_and_runs_nothing(
         "printf '%s\\n' '***' | docker login --username Octo-Cat --password-stdin ghcr.io",
         (
             f"docker build --file {dockerfile} --tag ghcr.io/acme/widget:latest "
-            f"--label {REVISION}={sha} --label {CREATED}={EPOCH_RFC3339} --build-arg X=1 {project}"
+            f"--label {REVISION}={sha} --label {CREATED}={EPOCH_RFC3339} "
+            f"--label {TITLE}=widget --label {URL}={WIDGET} --build-arg X=1 {project}"
         ),
         "docker push ghcr.io/acme/widget:latest",
     ]
@@ -741,35 +748,26 @@ def test_daemonless_engines(
     engine: str,
     project: Path,
     registry: Registry,
-    tmp_path: Path,
+    containers_env: dict[str, str],
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """podman and buildah: optional engines, tested where installed (CI installs neither)."""
-    if shutil.which(engine) is None:
-        pytest.skip(
-            f"{engine} is not installed (optional; .ci/install-servers does not install it)"
-        )
-    storage = tmp_path / "containers-storage.conf"
-    storage.write_text(
-        f'[storage]\ndriver = "vfs"\nrunroot = "{tmp_path}/run"\ngraphroot = "{tmp_path}/graph"\n'
-    )
-    monkeypatch.setenv("CONTAINERS_STORAGE_CONF", str(storage))
-    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    """podman and buildah, one platform: label and manifest annotation read back; a
+    build secret passed through with --secret (from a file) reaches no part of the image."""
     monkeypatch.setenv("CR_PAT", PASSWORD)
     monkeypatch.setenv("GITHUB_ACTOR", USER)
+    secret_file = project.parent / "npmrc"
+    secret_file.write_text(SECRET)
     repository = f"acme/{_name(request)}"
-    code, out, err = _run(
-        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", engine],
-        capsys,
-        monkeypatch,
-    )
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", engine]
+    code, out, err = _run(argv + ["--secret", f"id=npmrc,src={secret_file}"], capsys, monkeypatch)
     assert code == 0, err
-    assert PASSWORD not in out + err
+    assert PASSWORD not in out + err and SECRET not in out + err
     image = _client().read_image(parse_image_ref(f"{registry.host}/{repository}:latest"))
     assert image.images[0].labels[SOURCE] == WIDGET
     assert image.images[0].annotations[SOURCE] == WIDGET  # manifest annotation, as GHCR reads
+    assert SECRET.encode() not in _config_blob(registry, repository, "latest")
 
 
 def test_dockerd_fixture_is_private(dockerd: Dockerd, docker_env: dict[str, str]) -> None:
@@ -783,3 +781,796 @@ def test_dockerd_fixture_is_private(dockerd: Dockerd, docker_env: dict[str, str]
     document = json.loads(info.stdout)
     assert document["DockerRootDir"].startswith(str(dockerd.root))
     assert "127.0.0.0/8" in json.dumps(document["RegistryConfig"])
+
+
+# -- multi-platform, pass-through and annotations: command lines as data -----------------
+# buildx is not packaged for this machine's distribution, so its command lines are
+# tested as data here; podman and buildah also run for real below.
+
+BUILDX_CONTAINER = Engine("docker", "docker", buildx=True, buildx_driver="docker-container")
+BUILDX_DOCKER_DRIVER = Engine("docker", "docker", buildx=True, buildx_driver="docker")
+TWO = "linux/amd64,linux/arm64"
+
+
+def _annotation(engine: Engine, environ: Mapping[str, str] | None = None, **spec: str) -> str:
+    argv = build.build_command(
+        engine, BuildSpec(".", "Dockerfile", ("r/i:1",), {}, {SOURCE: WIDGET}, **spec), environ
+    ).argv
+    return argv[argv.index("--annotation") + 1]
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec", "environ", "level"),
+    [
+        pytest.param(BUILDX, {"platform": TWO}, {}, "index,manifest", id="two-platforms"),
+        pytest.param(BUILDX_CONTAINER, {}, {}, "index,manifest", id="default-provenance-container-driver"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {}, {}, "manifest", id="docker-driver-no-default-attestations"),
+        pytest.param(BUILDX_CONTAINER, {"provenance": "false"}, {}, "manifest", id="provenance-off"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {"provenance": "mode=max"}, {}, "index,manifest", id="provenance-on"),
+        pytest.param(BUILDX_DOCKER_DRIVER, {"sbom": "true"}, {}, "index,manifest", id="sbom-on"),
+        pytest.param(BUILDX_CONTAINER, {}, {"BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}, "manifest", id="no-default-attestations"),
+        pytest.param(BUILDX, {}, {}, "manifest", id="driver-unknown"),
+    ],
+)  # fmt: skip
+def test_buildx_annotates_the_index_whenever_the_push_can_be_one(
+    engine: Engine, spec: dict[str, str], environ: dict[str, str], level: str
+) -> None:
+    assert _annotation(engine, environ, **spec) == f"{level}:{SOURCE}={WIDGET}"
+
+
+def test_buildx_passes_cache_attestations_secrets_and_ssh_through() -> None:
+    spec = BuildSpec(
+        ".", "Dockerfile", ("r/i:1",), platform=TWO,
+        cache_from=("type=registry,ref=r/i:cache",), cache_to=("type=inline",),
+        provenance="mode=max", sbom="true", secrets=("id=npm,env=NPM_TOKEN",), ssh=("default",),
+    )  # fmt: skip
+    argv = build.build_command(BUILDX, spec).argv
+    assert argv == (
+        "docker", "buildx", "build", "--file", "Dockerfile", "--tag", "r/i:1",
+        "--platform", TWO, "--cache-from", "type=registry,ref=r/i:cache", "--cache-to", "type=inline",
+        "--secret", "id=npm,env=NPM_TOKEN", "--ssh", "default", "--provenance=mode=max", "--sbom=true",
+        "--push", ".",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("engine", "spec", "fragment"),
+    [
+        pytest.param(DOCKER, {"platform": TWO}, "docker without buildx cannot build several platforms", id="classic-multi"),
+        pytest.param(DOCKER, {"sbom": "true"}, "docker without buildx does not support --sbom", id="classic-sbom"),
+        pytest.param(DOCKER, {"secrets": ("id=a,src=f",)}, "does not support --secret", id="classic-secret"),
+        pytest.param(PODMAN, {"provenance": "mode=max"}, "podman does not support --provenance", id="podman-provenance"),
+        pytest.param(BUILDAH, {"sbom": "true"}, "buildah does not support --sbom", id="buildah-sbom"),
+        pytest.param(BUILDAH, {"cache_to": ("a", "b")}, "one --cache-from and one --cache-to", id="buildah-two-caches"),
+    ],
+)  # fmt: skip
+def test_unsupported_requests_are_refused_before_building(
+    engine: Engine, spec: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(DlinkError, match=re.escape(fragment)):
+        build.build_command(engine, BuildSpec(".", "Dockerfile", ("r/i:1",), **spec))  # type: ignore[arg-type]
+
+
+def test_docker_classic_passes_cache_from() -> None:
+    spec = BuildSpec(".", "Dockerfile", ("r/i:1",), cache_from=("r/i:cache",))
+    assert build.build_command(DOCKER, spec).argv[-3:] == ("--cache-from", "r/i:cache", ".")
+
+
+@pytest.mark.parametrize(
+    "engine", [PODMAN, BUILDAH, Engine("buildah", "buildah", index_annotations=True)]
+)
+def test_daemonless_multi_platform_builds_and_pushes_a_manifest_list(engine: Engine) -> None:
+    spec = BuildSpec(
+        ".", "Dockerfile", ("127.0.0.1:5000/a/b:1", "ghcr.io/a/b:1"), {SOURCE: WIDGET},
+        {SOURCE: WIDGET}, platform="linux/amd64, linux/arm64", manifest_list="localhost/l:list",
+    )  # fmt: skip
+    commands = build.plan_commands(engine, spec, [])
+    name = engine.executable
+    assert commands[0].argv == (
+        name, "build", "--file", "Dockerfile", "--manifest", "localhost/l:list",
+        *(["--layers=false"] if engine.name == "podman" else []),
+        "--label", f"{SOURCE}={WIDGET}", "--annotation", f"{SOURCE}={WIDGET}",
+        "--platform", TWO, ".",
+    )  # fmt: skip
+    annotate = [
+        (
+            name,
+            "manifest",
+            "annotate",
+            "--index",
+            "--annotation",
+            f"{SOURCE}={WIDGET}",
+            "localhost/l:list",
+        )
+    ]
+    pushes = [
+        (name, "manifest", "push", "--all", "--format", "oci", "--tls-verify=false", "localhost/l:list", "docker://127.0.0.1:5000/a/b:1"),
+        (name, "manifest", "push", "--all", "--format", "oci", "localhost/l:list", "docker://ghcr.io/a/b:1"),
+    ]  # fmt: skip
+    assert [c.argv for c in commands[1:]] == (
+        annotate if engine.index_annotations else []
+    ) + pushes + [(name, "manifest", "rm", "localhost/l:list")]
+    assert commands[-1].may_fail
+
+
+@pytest.mark.parametrize(
+    ("output", "driver"),
+    [
+        pytest.param("Name:   default\nDriver: docker\n\nNodes:\n", "docker", id="docker"),
+        pytest.param(
+            "Name: b\nDriver:        docker-container\n", "docker-container", id="container"
+        ),
+        pytest.param("", None, id="nothing"),
+    ],
+)
+def test_parse_buildx_driver(output: str, driver: str | None) -> None:
+    assert build.parse_buildx_driver(output) == driver
+
+
+def test_probe_engine_reads_the_installed_engines() -> None:
+    for name in ("buildah", "podman"):
+        if shutil.which(name):
+            probed = build.probe_engine(Engine(name, name))
+            help_text = subprocess.run(
+                [name, "manifest", "annotate", "--help"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            assert probed.index_annotations is ("--index" in help_text)
+
+
+@pytest.mark.parametrize(
+    "epoch",
+    [
+        pytest.param("١٧٠٠٠٠٠٠٠٠", id="arabic-indic-digits"),
+        pytest.param("²", id="superscript"),
+        pytest.param("253402300800", id="after-9999"),
+        pytest.param("9" * 400, id="huge"),
+    ],
+)
+def test_created_timestamp_refuses_what_python_would_crash_on(epoch: str) -> None:
+    with pytest.raises(DlinkError, match="SOURCE_DATE_EPOCH"):
+        build.created_timestamp({"SOURCE_DATE_EPOCH": epoch}, datetime.now(timezone.utc))
+    assert (
+        build.created_timestamp({"SOURCE_DATE_EPOCH": "253402300799"}, datetime.now(timezone.utc))
+        == "9999-12-31T23:59:59Z"
+    )
+
+
+# -- labels that are certain, tags from git (pure) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tags_on_head", "branch", "expected"),
+    [
+        pytest.param(["v1.2.3"], "main", ["1.2.3", "1.2", "1", "latest", "main", "sha-0123456"], id="release"),
+        pytest.param(["0.4.1"], None, ["0.4.1", "0.4", "latest", "sha-0123456"], id="zero-major-no-bare-0"),
+        pytest.param(["v2.0.0-rc.1"], "main", ["2.0.0-rc.1", "main", "sha-0123456"], id="pre-release"),
+        pytest.param(["nightly"], "feature/Login_2", ["feature-Login_2", "sha-0123456"], id="not-semver-branch-sanitised"),
+        pytest.param(["v1.0.0", "v1.0.1"], "main", ["main", "sha-0123456"], id="two-versions-not-certain"),
+    ],
+)  # fmt: skip
+def test_git_tags(tags_on_head: list[str], branch: str | None, expected: list[str]) -> None:
+    got = publish.git_tags(["ghcr.io/acme/widget"], tags_on_head, branch, "0123456789abcdef")
+    assert got == [f"ghcr.io/acme/widget:{suffix}" for suffix in expected]
+
+
+MIT_TEXT = """MIT License
+
+Copyright (c) 2024 Acme
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction.
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param({"pyproject.toml": '[project]\nname = "w"\nlicense = "Apache-2.0"\n'}, "Apache-2.0", id="pep639"),
+        pytest.param({"pyproject.toml": '[project]\nlicense = {text = "MIT"}\n'}, "MIT", id="pep621-text"),
+        pytest.param({"pyproject.toml": '[project]\nlicense = {text = "see LICENSE file"}\n'}, None, id="prose-is-not-spdx"),
+        pytest.param({"package.json": '{"license": "MIT OR Apache-2.0"}'}, "MIT OR Apache-2.0", id="package-json-expression"),
+        pytest.param({"package.json": '{"license": "UNLICENSED"}'}, None, id="unlicensed"),
+        pytest.param({"Cargo.toml": '[package]\nlicense = "MPL-2.0"\n'}, "MPL-2.0", id="cargo"),
+        pytest.param({"LICENSE": MIT_TEXT}, "MIT", id="license-file-mit"),
+        pytest.param({"LICENSE": "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n"}, None, id="gpl-only-or-later-unknown"),
+        pytest.param({"LICENSE": MIT_TEXT, "package.json": '{"license": "ISC"}'}, None, id="disagree"),
+        pytest.param({"LICENSE": MIT_TEXT, "package.json": '{"license": "MIT"}'}, "MIT", id="agree"),
+        pytest.param({"pyproject.toml": "[project\n"}, None, id="broken-toml"),
+        pytest.param({}, None, id="nothing"),
+    ],
+)  # fmt: skip
+def test_project_licenses(files: dict[str, str], expected: str | None, tmp_path: Path) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert publish.project_licenses(tmp_path)[0] == expected
+
+
+def test_temporary_config_keeps_the_users_helpers_for_other_registries() -> None:
+    user = {
+        "credsStore": "desktop",
+        "credHelpers": {"gcr.io": "gcloud", "ghcr.io": "gh"},
+        "auths": {"ghcr.io": {"auth": "b2xkOm9sZA=="}, "quay.io": {"auth": "cTpx"}},
+        "currentContext": "remote",
+    }
+    config = publish.temporary_config(user, ["ghcr.io"], "octo", "tok")
+    assert config["credsStore"] == "desktop" and config["currentContext"] == "remote"
+    assert config["credHelpers"] == {"gcr.io": "gcloud", "ghcr.io": ""}  # "" = this file
+    assert config["auths"] == {
+        "ghcr.io": {"auth": base64.b64encode(b"octo:tok").decode()},
+        "quay.io": {"auth": "cTpx"},
+    }
+    podman = publish.temporary_config(user, ["ghcr.io"], "octo", "tok", docker=False)
+    assert podman["credHelpers"] == {"gcr.io": "gcloud"}
+
+
+@pytest.mark.parametrize(
+    ("build_args", "labels", "refused"),
+    [
+        pytest.param(["GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789"], [], True, id="token-shape"),
+        pytest.param(["NPM_TOKEN=abc"], [], True, id="secret-name"),
+        pytest.param(["SRC=https://u:hunter2@github.com/acme/widget"], [], True, id="url-password"),
+        pytest.param(["SRC=https://github.com/acme/widget", "VERSION=1.0"], [], False, id="clean"),
+        pytest.param([], ["a=https://x-access-token:hunter2@github.com/o/r"], True, id="label-url"),
+        pytest.param([], ["a=glpat-abcdefghijklmnopqrst"], True, id="label-gitlab-token"),
+        pytest.param([], ["a=git@github.com:o/r.git"], False, id="ssh-user-is-no-secret"),
+    ],
+)  # fmt: skip
+def test_argument_credentials(build_args: list[str], labels: list[str], refused: bool) -> None:
+    found = publish.argument_credentials(build_args, labels)
+    assert bool(found) is refused
+    assert not any("hunter2" in line or "ghp_" in line or "glpat-" in line for line in found)
+
+
+# -- real runs: podman and buildah build FROM scratch for two platforms --------------------
+
+
+def _tag_release(project: Path) -> None:
+    """Project metadata that declares a licence, committed and tagged v1.2.3 on HEAD."""
+    (project / "pyproject.toml").write_text('[project]\nname = "widget"\nlicense = "MIT"\n')
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "release")
+    _git(project, "tag", "v1.2.3")
+
+
+@pytest.mark.parametrize("engine", ["buildah", "podman"])
+def test_multi_platform_index_with_every_label_read_back(
+    engine: str,
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _tag_release(project)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    repository = f"acme/{_name(request)}"
+    tag = f"{registry.host}/{repository}:1.2.3"
+    metadata = tmp_path / "metadata.json"
+    argv = ["build-push", str(project), "-t", tag, "--engine", engine, "--platform", TWO]
+    code, out, err = _run(argv + ["--metadata-file", str(metadata)], capsys, monkeypatch)
+    assert code == 0, err
+    assert PASSWORD not in out + err
+
+    image = _client().read_image(parse_image_ref(tag))
+    assert image.is_index
+    assert sorted(p.platform or "" for p in image.images) == ["linux/amd64", "linux/arm64"]
+    expected = {
+        SOURCE: WIDGET,
+        REVISION: _git(project, "rev-parse", "HEAD"),
+        CREATED: EPOCH_RFC3339,
+        TITLE: "widget",
+        URL: WIDGET,
+        VERSION: "v1.2.3",
+        LICENSES: "MIT",
+    }
+    for platform_image in image.images:
+        assert platform_image.labels.items() >= expected.items(), platform_image.platform
+        assert platform_image.annotations[SOURCE] == WIDGET  # each platform's manifest
+    assert out == f"{tag}@{image.digest}\n"
+    document = json.loads(metadata.read_text())
+    assert document["tags"] == {tag: image.digest}
+    assert document["containerimage.digest"] == image.digest
+    leftovers = subprocess.run(
+        [engine, "images", "--noheading"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "dlink-build-" not in leftovers  # the local manifest list was removed
+
+    # verify reads the same index: every platform, and says the index has no annotation
+    # (buildah 1.28 / podman 4.3 cannot annotate an index; newer ones do, see the data tests)
+    code, out, err = _run(
+        ["verify", tag, "--repo-url", WIDGET, "-u", USER, "--password-stdin"],
+        capsys,
+        monkeypatch,
+        PASSWORD,
+    )
+    assert code == 0, err
+    assert f"{tag} [linux/amd64]: {SOURCE}={WIDGET} matches" in out
+    assert f"{tag} [linux/arm64]: {SOURCE}={WIDGET} matches" in out
+    index_line = out.splitlines()[0]
+    assert index_line.startswith(f"{tag} [index]: ")
+
+
+def test_single_platform_podman_with_tags_from_git(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _tag_release(project)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    name = f"{registry.host}/acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", name, "--engine", "podman", "--tags-from", "git"]
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    short = _git(project, "rev-parse", "--short=7", "HEAD")
+    suffixes = ["1.2.3", "1.2", "1", "latest", "main", f"sha-{short}"]
+    assert [line.split("@")[0] for line in out.splitlines()] == [f"{name}:{s}" for s in suffixes]
+    digests = {line.split("@")[1] for line in out.splitlines()}
+    assert len(digests) == 1  # one image under six tags
+    labels = _pushed_labels(registry, name.split("/", 1)[1], "1.2")
+    assert labels[VERSION] == "v1.2.3" and labels[SOURCE] == WIDGET
+
+
+def test_label_option_overrides_and_dockerfile_wins(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "Dockerfile").write_bytes(
+        b"FROM scratch\nLABEL org.opencontainers.image.title=mine\n"
+    )
+    _git(project, "commit", "-q", "-am", "title")
+    argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/widget", "--dry-run"]
+    argv += ["--engine", "docker", "--label", f"{URL}=https://widget.example", "--label", "x=y"]
+    monkeypatch.setenv(
+        "PATH", f"{Path(shutil.which('docker') or '/usr/bin/docker').parent}:/usr/bin:/bin"
+    )
+    code, out, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    build_line = out.splitlines()[0]
+    assert f"--label {TITLE}=" not in build_line  # the Dockerfile sets it
+    assert f"--label {URL}=https://widget.example" in build_line
+    assert "--label x=y" in build_line
+    code, _, err = _run(
+        argv + ["--label", f"{SOURCE}=https://github.com/other/repo"], capsys, monkeypatch
+    )
+    assert code == 2 and "is not the repository" in err
+
+
+def test_docker_without_buildx_refuses_two_platforms_before_building(
+    project: Path,
+    recorder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")  # the classic builder, even if buildx exists
+    argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/w", "--platform", TWO]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 2
+    assert "docker without buildx cannot build several platforms" in err
+    assert invocations(recorder) == []
+
+
+# -- no credential left behind --------------------------------------------------------------
+
+
+def _credential_helper(bin_dir: Path, log: Path, registry: Registry) -> None:
+    """`docker-credential-dlinktest`: knows USER/PASSWORD for `registry`, logs each call."""
+    bin_dir.mkdir(exist_ok=True)
+    helper = bin_dir / "docker-credential-dlinktest"
+    answer = json.dumps({"ServerURL": registry.host, "Username": USER, "Secret": PASSWORD})
+    helper.write_text(
+        "#!/bin/sh\n"
+        'input=$(cat)\n'
+        f'printf "%s %s\\n" "$1" "$(printf %s "$input" | head -c 80 | tr -d \'\\n\' | sed s/{PASSWORD}/PASSWORD/)" >> "{log}"\n'
+        'case "$1" in\n'
+        f'  get) case "$input" in *{registry.host}*) printf \'%s\' \'{answer}\';; '
+        '*) echo "credentials not found in native keychain"; exit 1;; esac;;\n'
+        "  list) echo '{}';;\n"
+        "esac\n"
+    )  # fmt: skip
+    helper.chmod(0o755)
+
+
+def _files_containing(root: Path, secret: bytes) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and secret in path.read_bytes():
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR for this test alone: whatever dlink leaves there is visible."""
+    import tempfile
+
+    directory = tmp_path / "tmpdir"
+    directory.mkdir()
+    monkeypatch.setenv("TMPDIR", str(directory))
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+def test_docker_token_leaves_no_trace_and_the_users_config_unchanged(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The user's config names a credential store: a `docker login` would put the token
+    there (a keychain outlives the run). dlink's temporary config must keep it out."""
+    config = Path(docker_env["DOCKER_CONFIG"]) / "config.json"
+    user_config = json.dumps(
+        {"credsStore": "dlinktest", "auths": {"other.example:5000": {}}}, indent="\t"
+    ).encode()
+    config.write_bytes(user_config)
+    log = tmp_path / "helper.log"
+    log.touch()
+    _credential_helper(tmp_path / "helpers", log, registry)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'helpers'}:{os.environ['PATH']}")
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    repository = f"acme/{_name(request)}"
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert config.read_bytes() == user_config
+    assert sorted(Path(docker_env["DOCKER_CONFIG"]).iterdir()) == [config]
+    assert list(private_tmp.iterdir()) == []  # the temporary config is gone
+    assert not any(line.startswith("store") for line in log.read_text().splitlines())
+    helper = tmp_path / "helpers" / "docker-credential-dlinktest"  # knows it, by design
+    assert _files_containing(tmp_path, PASSWORD.encode()) == [helper]
+    assert PASSWORD not in out + err
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_docker_without_token_uses_the_users_credential_helper(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = Path(docker_env["DOCKER_CONFIG"]) / "config.json"
+    user_config = json.dumps({"credHelpers": {registry.host: "dlinktest"}}).encode()
+    config.write_bytes(user_config)
+    log = tmp_path / "helper.log"
+    log.touch()
+    _credential_helper(tmp_path / "helpers", log, registry)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'helpers'}:{os.environ['PATH']}")
+    repository = f"acme/{_name(request)}"
+    code, _, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    calls = log.read_text().splitlines()
+    assert any(call.startswith(f"get {registry.host}") for call in calls), calls
+    assert config.read_bytes() == user_config
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_podman_token_leaves_no_trace_and_the_users_auth_file_unchanged(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    private_tmp: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    auth_file = Path(containers_env["REGISTRY_AUTH_FILE"])
+    user_auth = json.dumps({"auths": {"quay.example": {"auth": "dXNlcjpvdGhlcg=="}}}).encode()
+    auth_file.write_bytes(user_auth)
+    monkeypatch.setenv("CR_PAT", PASSWORD)
+    monkeypatch.setenv("GITHUB_ACTOR", USER)
+    repository = f"acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", "podman"]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    assert auth_file.read_bytes() == user_auth
+    assert list(private_tmp.iterdir()) == []
+    assert _files_containing(tmp_path, PASSWORD.encode()) == []
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+# -- a secret never goes into an image, a child's argv or the output ----------------------
+
+SECRET = "hunter2-Sup3r-Secret-Value"
+GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+WITH_TOKEN_LABEL = (
+    b"FROM scratch\nCOPY hello.txt /\n"
+    b'LABEL org.opencontainers.image.source="https://x-access-token:' + SECRET.encode()
+    + b'@github.com/acme/widget"\n'
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "options", "where", "fix_hint"),
+    [
+        pytest.param(WITH_TOKEN_LABEL, [], "Dockerfile:3:", True, id="source-label-url"),
+        pytest.param(
+            b"FROM scratch\nENV TOKEN=" + GH_TOKEN.encode() + b"\n", [], "Dockerfile:2:", False, id="env-token-shape"
+        ),
+        pytest.param(
+            b"FROM scratch\nENV TOKEN=" + GH_TOKEN.encode() + b"\n", ["--fix"], "Dockerfile:2:", False, id="env-token-fix-cannot-help"
+        ),
+        pytest.param(
+            b"FROM scratch\nRUN git clone https://u:" + SECRET.encode() + b"@example.com/r.git\n", [], "Dockerfile:2:", False, id="run-url"
+        ),
+        pytest.param(
+            UNFIXABLE, ["--build-arg", f"SRC=https://u:{SECRET}@github.com/acme/widget"], "--build-arg SRC", False, id="build-arg-url"
+        ),
+        pytest.param(DOCKERFILES["right"], ["--build-arg", f"GITHUB_TOKEN={GH_TOKEN}"], "--build-arg GITHUB_TOKEN=***", False, id="build-arg-token"),
+        pytest.param(DOCKERFILES["right"], ["--build-arg", f"DB_PASSWORD={SECRET}"], "--build-arg DB_PASSWORD=***", False, id="build-arg-secret-name"),
+        pytest.param(DOCKERFILES["right"], ["--label", f"x=https://u:{SECRET}@e.com"], "--label x=", False, id="label-option"),
+    ],
+)  # fmt: skip
+def test_a_credential_stops_build_push(
+    dockerfile: bytes,
+    options: list[str],
+    where: str,
+    fix_hint: bool,
+    project: Path,
+    recorder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "Dockerfile").write_bytes(dockerfile)
+    for dry_run in ([], ["--dry-run"]):
+        argv = ["build-push", str(project), "-t", "127.0.0.1:5000/acme/widget", *options, *dry_run]
+        code, out, err = _run(argv, capsys, monkeypatch)
+        assert code == 2, err
+        assert err.startswith("dlink: error: refusing to build, the image would carry a secret")
+        assert where in err
+        assert ("dlink fix" in err) is fix_hint or "--fix" in options
+        assert SECRET not in out + err and GH_TOKEN not in out + err
+        assert "Traceback" not in err
+    assert invocations(recorder) == []  # no engine ran, so no argv ever held it
+    assert (project / "Dockerfile").read_bytes() == dockerfile
+
+
+def test_fix_removes_the_credential_first_and_the_image_never_holds_it(
+    project: Path,
+    registry: Registry,
+    docker_env: dict[str, str],
+    recorder: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_bytes(WITH_TOKEN_LABEL)
+    docker_login(registry, docker_env)
+    repository = f"acme/{_name(request)}"
+    code, out, err = _run(
+        ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--fix"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert SECRET.encode() not in dockerfile.read_bytes()
+    assert SECRET not in out + err + recorder.read_text()
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+    assert SECRET.encode() not in _config_blob(registry, repository, "latest")  # history too
+
+
+def _config_blob(registry: Registry, repository: str, tag: str) -> bytes:
+    """The whole image config (labels and history) as the registry serves it."""
+    from servers import _OPENER, OCI_MANIFEST, _basic
+
+    authorization = _basic(registry.username, registry.password)
+    accept = f"application/vnd.docker.distribution.manifest.v2+json, {OCI_MANIFEST}"
+    manifest_request = urllib.request.Request(
+        registry.url(f"/v2/{repository}/manifests/{tag}"),
+        headers={"Authorization": authorization, "Accept": accept},
+    )
+    with _OPENER.open(manifest_request, timeout=30) as reply:
+        manifest = json.load(reply)
+    blob_request = urllib.request.Request(
+        registry.url(f"/v2/{repository}/blobs/{manifest['config']['digest']}"),
+        headers={"Authorization": authorization},
+    )
+    with _OPENER.open(blob_request, timeout=30) as reply:
+        return bytes(reply.read())
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param(f"u:{SECRET}@ghcr.io/acme/widget:1", id="userinfo"),
+        pytest.param(f"https://u:{SECRET}@ghcr.io/acme/widget:1", id="url"),
+        pytest.param(f"{GH_TOKEN}@ghcr.io/acme/widget", id="token-as-user"),
+    ],
+)
+def test_a_malformed_image_reference_is_never_echoed(
+    tag: str, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for dry_run in ([], ["--dry-run"]):
+        code, out, err = _run(
+            ["build-push", str(project), "-t", tag, *dry_run], capsys, monkeypatch
+        )
+        assert code == 2
+        assert err.startswith("dlink: error: invalid tag")
+        assert SECRET not in out + err and GH_TOKEN not in out + err
+
+
+def test_dry_run_masks_the_token_and_shows_build_args(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
+    monkeypatch.setenv("GITHUB_ACTOR", "octo")
+    argv = ["build-push", str(project), "--dry-run", "--engine", "podman", "--build-arg", "V=1.0"]
+    code, out, err = _run(argv + ["--secret", "id=npm,env=NPM_TOKEN"], capsys, monkeypatch)
+    assert code == 0, err
+    assert GH_TOKEN not in out + err
+    assert "--build-arg V=1.0" in out
+    assert out.splitlines()[0].startswith("printf '%s\\n' '***' | podman login")
+    assert "--secret id=npm,env=NPM_TOKEN" in out
+
+
+def test_display_redacts_whatever_looks_like_a_credential() -> None:
+    command = Command(
+        (
+            "docker",
+            "build",
+            "--build-arg",
+            f"T={GH_TOKEN}",
+            "--label",
+            f"s=https://u:{SECRET}@h/r",
+            ".",
+        ),
+        "build",
+        ".",
+    )
+    shown = command.display(["given-token"])
+    assert GH_TOKEN not in shown and SECRET not in shown
+    assert Command(("x", "given-token"), "push", "t").display(["given-token"]) == "x '***'"
+
+
+@pytest.mark.parametrize("epoch", ["١٧٠٠٠٠٠٠٠٠", "99999999999999999999999", "12ab"])
+def test_source_date_epoch_is_a_one_line_error(
+    epoch: str, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    argv = [
+        "build-push",
+        str(project),
+        "-t",
+        "127.0.0.1:5000/acme/w",
+        "--dry-run",
+        "--engine",
+        "docker",
+    ]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 2
+    assert "\ndlink: error: SOURCE_DATE_EPOCH" in err
+    assert len([line for line in err.splitlines() if line.startswith("dlink: error")]) == 1
+    assert "Traceback" not in err
+
+
+def test_temporary_auth_keeps_plugins_and_is_removed(tmp_path: Path) -> None:
+    user_dir = tmp_path / "user-docker"
+    (user_dir / "cli-plugins").mkdir(parents=True)
+    plugin = user_dir / "cli-plugins" / "docker-buildx"
+    plugin.write_text("#!/bin/sh\n")
+    plugin.chmod(0o755)
+    (user_dir / "config.json").write_text('{"currentContext": "remote"}')
+    environ = {"DOCKER_CONFIG": str(user_dir), "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    token = publish.Token("tok-xyz", "CR_PAT", "octo")
+    with publish.temporary_auth(DOCKER, ["ghcr.io"], token, environ) as env:
+        private = Path(env["DOCKER_CONFIG"])
+        assert private != user_dir and oct(private.stat().st_mode & 0o777) == "0o700"
+        assert oct((private / "config.json").stat().st_mode & 0o777) == "0o600"
+        assert json.loads((private / "config.json").read_text())["currentContext"] == "remote"
+        assert build.has_buildx(env)  # the user's plugins are still found
+    assert not private.exists()
+    assert (user_dir / "config.json").read_text() == '{"currentContext": "remote"}'
+
+
+def test_temporary_auth_is_removed_on_sigterm(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM: the private configuration must still go."""
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from dlink import publish\n"
+        "from dlink.build import Engine\n"
+        "env = {'HOME': sys.argv[1], 'DOCKER_CONFIG': sys.argv[1]}\n"
+        "with publish.temporary_auth(Engine('docker', 'docker'), ['ghcr.io'],\n"
+        "        publish.Token('tok-xyz', 'CR_PAT', 'u'), env) as run_env:\n"
+        "    print(run_env['DOCKER_CONFIG'], flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    signal.pause()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    private = Path(done.stdout.strip())
+    assert done.returncode == 128 + 15, done.stderr
+    assert private.parent == tmp_path and not private.exists()
+
+
+def test_explain_ghcr(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _run(["explain", "ghcr"], capsys, monkeypatch)
+    assert code == 0
+    for fragment in ("same owner", "first created", "packages: write", "Connect"):
+        assert fragment.lower() in out.lower()
+
+
+def test_podman_without_token_uses_the_users_login(
+    project: Path,
+    registry: Registry,
+    containers_env: dict[str, str],
+    private_tmp: Path,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An earlier `podman login` (the user's auth file) is what podman and the read-back use."""
+    auth_file = Path(containers_env["REGISTRY_AUTH_FILE"])
+    subprocess.run(
+        ["podman", "login", "--tls-verify=false", "--username", USER, "--password-stdin", registry.host],
+        input=PASSWORD + "\n", capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    before = auth_file.read_bytes()
+    repository = f"acme/{_name(request)}"
+    argv = ["build-push", str(project), "-t", f"{registry.host}/{repository}", "--engine", "podman"]
+    code, _, err = _run(argv, capsys, monkeypatch)
+    assert code == 0, err
+    assert "logging in" not in err
+    assert auth_file.read_bytes() == before
+    assert list(private_tmp.iterdir()) == []
+    assert _pushed_labels(registry, repository)[SOURCE] == WIDGET
+
+
+def test_read_back_catches_a_platform_the_engine_dropped(registry: Registry) -> None:
+    """What podman 4.3 did with a cached FROM-scratch layer: one platform pushed of two."""
+    from servers import push_image
+
+    push_image(registry, "acme/dropped", "v1", {SOURCE: WIDGET}, platforms=("linux/amd64",))
+    push_image(registry, "acme/single", "v1", {SOURCE: WIDGET})
+    for repository, expected in (
+        ("acme/dropped", "platform(s) linux/arm64 missing"),
+        ("acme/single", "platform(s) linux/amd64, linux/arm64 missing"),
+    ):
+        tag = f"{registry.host}/{repository}:v1"
+        image = _client().read_image(parse_image_ref(tag))
+        problems = publish.check_image(
+            image, tag, WIDGET, {}, index_annotations={}, manifest_annotations={},
+            platforms=("linux/amd64", "linux/arm64"),
+        )  # fmt: skip
+        assert problems == [f"{tag}: {expected} from what was pushed"]

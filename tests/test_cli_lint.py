@@ -182,13 +182,15 @@ def test_unreadable_files_exit_2(
     assert code == 2 and dockerfile.read_bytes() == content
 
 
-def test_no_repository_is_a_one_line_error(
+def test_no_repository_still_checks_what_needs_none(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Outside git: not an error; the rules that need no repository run, DLK102 is
+    # skipped with one notice (tests/test_repo_workflows.py covers the workflows).
     dockerfile = write(tmp_path / "lonely" / "Dockerfile", "FROM alpine\n")
     code, out, err = run(capsys, "check", str(dockerfile))
-    assert code == 2 and out == ""
-    assert err.startswith("dlink: error:") and "Traceback" not in err
+    assert code == 1 and "DLK101" in out
+    assert err.count("dlink: note: no repository for 1 file") == 1 and "Traceback" not in err
 
 
 def test_secrets_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,6 +257,10 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
         "DLK105",
         "DLK106",
         "DLK107",
+        "DLK108",
+        "DLK109",
+        "DLK110",
+        "DLK111",
     ]
     code, out, _ = run(capsys, "explain", "dlk103")
     assert code == 0 and "Bad:" in out and ".git" in out

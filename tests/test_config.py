@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from dlink.config import DEFAULT, Config, clear_cache, code_selected, find_config, load_config
+from dlink.config import (
+    DEFAULT,
+    Config,
+    FileSettings,
+    PerFile,
+    clear_cache,
+    code_selected,
+    file_settings,
+    find_config,
+    load_config,
+)
 from dlink.errors import DlinkError
 
 
@@ -30,7 +40,18 @@ remote = "upstream"
 select = ["DLK1", "DLK201"]
 ignore = ["DLK102"]
 exclude = ["vendor/*", "*.tmpl.Dockerfile"]
+extend-exclude = ["/build", "!fixtures/keep/"]
 fail-on = "warning"
+
+[per-file."services/api/Dockerfile"]
+targets = ["api", "worker"]
+select = ["DLK1"]
+ignore = ["DLK104"]
+build-args = { VERSION = "1.2", BASE = "alpine" }
+platforms = ["linux/amd64", "linux/arm64"]
+
+[per-file."tools/**"]
+ignore = ["DLK"]
 """
 
 
@@ -46,10 +67,23 @@ fail-on = "warning"
                 select=("DLK1", "DLK201"),
                 ignore=("DLK102",),
                 exclude=("vendor/*", "*.tmpl.Dockerfile"),
+                extend_exclude=("/build", "!fixtures/keep/"),
+                per_file=(
+                    PerFile(
+                        "services/api/Dockerfile",
+                        targets=("api", "worker"),
+                        select=("DLK1",),
+                        ignore=("DLK104",),
+                        build_args=(("VERSION", "1.2"), ("BASE", "alpine")),
+                        platforms=("linux/amd64", "linux/arm64"),
+                    ),
+                    PerFile("tools/**", ignore=("DLK",)),
+                ),
                 fail_on="warning",
             ),
             id="every-key",
         ),
+        pytest.param("exclude = []", Config(exclude=()), id="empty-exclude-drops-defaults"),
         pytest.param('remote = "origin"', Config(remote="origin"), id="one-key"),
         pytest.param("select = []", Config(), id="empty-select-means-all"),
         pytest.param('select = ["DLK"]', Config(select=("DLK",)), id="bare-prefix"),
@@ -74,9 +108,54 @@ def test_valid_dlink_toml(tmp_path: Path, text: str, expected: Config) -> None:
         pytest.param('select = ["dlk1"]', "'select' must be a list of rule codes", id="lowercase"),
         pytest.param('ignore = ["DLK-1"]', "'ignore' must be a list of rule codes", id="bad-code"),
         pytest.param("ignore = [101]", "'ignore' must be a list of rule codes", id="int-code"),
-        pytest.param('exclude = "vendor"', "'exclude' must be a list of non-empty glob", id="str"),
+        pytest.param('exclude = "vendor"', "'exclude' must be a list of non-empty", id="str"),
+        pytest.param('exclude = [""]', "'exclude' must be a list of non-empty", id="empty-glob"),
         pytest.param(
-            'exclude = [""]', "'exclude' must be a list of non-empty glob", id="empty-glob"
+            "extend-exclude = [1]", "'extend-exclude' must be a list of non-empty", id="extend"
+        ),
+        pytest.param("per-file = 1", "'per-file' must be a table of tables", id="per-file-int"),
+        pytest.param(
+            "[per-file]\nDockerfile = 1",
+            "per-file 'Dockerfile' must be a table, not 1",
+            id="per-file-entry-not-table",
+        ),
+        pytest.param(
+            '[per-file.Dockerfile]\ntarget = ["a"]',
+            "unknown key 'target' in per-file 'Dockerfile'",
+            id="per-file-unknown-key",
+        ),
+        pytest.param(
+            '[per-file.Dockerfile]\ntargets = "a"',
+            "'targets' in per-file 'Dockerfile' must be a list of stage names, not 'a'",
+            id="per-file-targets-str",
+        ),
+        pytest.param(
+            "[per-file.Dockerfile]\nbuild-args = { V = 1 }",
+            "'build-args' in per-file 'Dockerfile' must be a table of strings",
+            id="per-file-build-arg-int",
+        ),
+        pytest.param(
+            '[per-file.Dockerfile]\nselect = ["x"]',
+            "'select' in per-file 'Dockerfile' must be a list of rule codes",
+            id="per-file-bad-code",
+        ),
+        pytest.param(
+            '[per-file.""]\nselect = ["DLK1"]', "an empty pattern matches nothing", id="empty"
+        ),
+        pytest.param(
+            "a = " + "[" * 5000 + "]" * 5000,
+            "invalid TOML: nested too deeply",
+            id="arrays-nested-5000-deep",
+        ),
+        pytest.param(
+            "a = " + "{b = " * 5000 + "}" * 5000,
+            "invalid TOML: nested too deeply",
+            id="inline-tables-nested-5000-deep",
+        ),
+        pytest.param(
+            "remote = " + "[" * 100 + "]" * 100,
+            "'remote' must be a non-empty string, not [[[[[[[...]]]]]]]",
+            id="deep-value-printed-short",
         ),
         pytest.param('fail-on = "fatal"', "'fail-on' must be one of 'error', 'warning'", id="fail"),
         pytest.param("fail-on = true", "'fail-on' must be one of", id="fail-on-bool"),
@@ -96,7 +175,9 @@ def test_invalid_dlink_toml(tmp_path: Path, text: str, message: str) -> None:
     ("text", "hint"),
     [
         pytest.param('repo_url = "x"', "did you mean 'repo-url'?", id="snake-case"),
-        pytest.param('failon = "x"', "known keys: exclude, fail-on, ignore", id="typo"),
+        pytest.param(
+            'failon = "x"', "known keys: exclude, extend-exclude, fail-on, ignore", id="typo"
+        ),
         pytest.param("[tool.dlink]", "only a file named pyproject.toml", id="table"),
     ],
 )
@@ -169,6 +250,18 @@ def test_invalid_pyproject(tmp_path: Path, text: str, message: str) -> None:
         load_config(path)
     assert raised.value.message.startswith(f"{path}: ")
     assert message in raised.value.message
+
+
+def test_config_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / ".dlink.toml").mkdir()
+    with pytest.raises(DlinkError) as raised:
+        load_config(tmp_path / ".dlink.toml")
+    assert raised.value.message == f"{tmp_path / '.dlink.toml'}: is a directory, not a config file"
+    # Found on the way up: said as clearly, rather than running with other settings.
+    (tmp_path / ".git").mkdir()
+    with pytest.raises(DlinkError) as raised:
+        find_config(tmp_path / "Dockerfile")
+    assert raised.value.message == f"{tmp_path / '.dlink.toml'}: not a regular file"
 
 
 def test_load_missing_file(tmp_path: Path) -> None:
@@ -322,3 +415,55 @@ def test_find_config_is_cached_per_directory(tmp_path: Path) -> None:
 )
 def test_code_selected(code: str, select: list[str], ignore: list[str], expected: bool) -> None:
     assert code_selected(code, select, ignore) is expected
+
+
+PER_FILE = """\
+[per-file."services/*/Dockerfile"]
+targets = ["app"]
+select = ["DLK1"]
+build-args = { BASE = "alpine", VERSION = "1" }
+
+[per-file."services/api/Dockerfile"]
+targets = ["api", "worker"]
+ignore = ["DLK104"]
+build-args = { VERSION = "2" }
+platforms = ["linux/arm64"]
+
+[per-file."/Dockerfile"]
+ignore = ["DLK2"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param(
+            "services/api/Dockerfile",
+            FileSettings(
+                targets=("api", "worker"),
+                select=("DLK1",),
+                ignore=("DLK104",),
+                build_args={"BASE": "alpine", "VERSION": "2"},
+                platforms=("linux/arm64",),
+            ),
+            id="later-entry-wins-per-key",
+        ),
+        pytest.param(
+            "services/web/Dockerfile",
+            FileSettings(
+                targets=("app",), select=("DLK1",), build_args={"BASE": "alpine", "VERSION": "1"}
+            ),
+            id="one-entry",
+        ),
+        pytest.param("Dockerfile", FileSettings(ignore=("DLK2",)), id="anchored-at-config-dir"),
+        pytest.param("deep/Dockerfile", FileSettings(), id="anchored-misses-deeper"),
+    ],
+)
+def test_file_settings(tmp_path: Path, path: str, expected: FileSettings) -> None:
+    config = load_config(write(tmp_path / ".dlink.toml", PER_FILE))
+    assert file_settings(config, tmp_path / path) == expected
+
+
+def test_file_settings_outside_the_config_directory(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "conf" / "dlink.toml", PER_FILE))
+    assert file_settings(config, tmp_path / "Dockerfile") == FileSettings()

@@ -1,7 +1,13 @@
-"""files.py: which files are Dockerfiles, discovery with and without git, reading, atomic writes."""
+"""files.py: which files are Dockerfiles, discovery with and without git, reading, atomic writes.
+
+Discovery is tried on layouts copied in shape (not in content) from real repositories:
+Go vendor trees, .gitattributes, dev containers, fixtures, templates, Go sources named
+`dockerfile.go`, symlinks.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -12,10 +18,26 @@ from pathlib import Path
 
 import pytest
 
+from dlink.config import Config, clear_cache
 from dlink.errors import DlinkError
-from dlink.files import discover, is_dockerfile_name, read_dockerfile, write_atomic
+from dlink.files import (
+    DEFAULT_EXCLUDE,
+    Discovery,
+    discover,
+    is_dockerfile_name,
+    name_refusal,
+    read_dockerfile,
+    write_atomic,
+)
 
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="needs POSIX modes, owners or rlimits")
+# The default exclude set switched off, so a test sees the name rules alone.
+NO_EXCLUDES = Config(exclude=())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config_cache() -> None:
+    clear_cache()
 
 
 def make_tree(root: Path, files: list[str]) -> None:
@@ -29,8 +51,13 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def relative(found: list[Path], root: Path) -> list[str]:
-    return [path.relative_to(root).as_posix() for path in found]
+def relative(found: Discovery | list[Path], root: Path) -> list[str]:
+    paths = found.files if isinstance(found, Discovery) else found
+    return [path.relative_to(root).as_posix() for path in paths]
+
+
+def skipped(found: Discovery, root: Path) -> dict[str, str]:
+    return {item.path.relative_to(root).as_posix(): item.reason for item in found.skipped}
 
 
 def outside_git(tmp_path: Path) -> Path:
@@ -43,35 +70,77 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.iterdir() if "dlink-tmp" in path.name)
 
 
+# Names met in real repositories (moby/moby, moby/buildkit, docker/cli, docker/buildx,
+# containerd, kaniko, openstack/kolla, docker-library/python, jupyter/docker-stacks,
+# traefik, prometheus, microsoft/vscode-dev-containers) and what discovery says of them.
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
         pytest.param("Dockerfile", True, id="Dockerfile"),
         pytest.param("dockerfile", True, id="lowercase-dockerfile"),
+        pytest.param("DOCKERFILE", True, id="all-caps"),
+        pytest.param("DockerFile", True, id="camel-case"),
         pytest.param("Containerfile", True, id="Containerfile"),
         pytest.param("containerfile", True, id="lowercase-containerfile"),
         pytest.param("api.Dockerfile", True, id="star-dot-Dockerfile"),
-        pytest.param("api.dockerfile", True, id="star-dot-dockerfile"),
+        pytest.param("custom_environment.dockerfile", True, id="star-dot-dockerfile"),
         pytest.param("api.Containerfile", True, id="star-dot-Containerfile"),
-        pytest.param("Dockerfile.dev", True, id="Dockerfile-dot-suffix"),
+        pytest.param("Dockerfile.windows", True, id="Dockerfile-dot-variant"),
+        pytest.param("Dockerfile.golang", True, id="variant-that-is-no-extension"),
+        pytest.param("Dockerfile.TestBuildMultiStageCopy", True, id="test-variant"),
         pytest.param("dockerfile.dev", True, id="lowercase-dockerfile-dot-suffix"),
         pytest.param("Containerfile.prod", True, id="Containerfile-dot-suffix"),
-        # Documented choice: any suffix after `Dockerfile.` counts, even one that
-        # looks like another file type.
-        pytest.param("Dockerfile.md", True, id="Dockerfile-dot-md-any-suffix"),
+        pytest.param("Dockerfile-kraken", True, id="dash-variant"),
+        pytest.param("Dockerfile_uhd", True, id="underscore-variant"),
+        pytest.param("Dockerfile_windows", True, id="underscore-variant-containerd"),
+        pytest.param("Containerfile-arm64", True, id="containerfile-dash-variant"),
+        pytest.param("dockerfile.go", False, id="go-source"),
+        pytest.param("dockerfile_test.go", False, id="go-test-source"),
+        pytest.param("Dockerfile.5.md", False, id="man-page-markdown"),
+        pytest.param("Dockerfile.md", False, id="markdown"),
+        pytest.param("dockerfile.json", False, id="json"),
+        pytest.param("dockerfile.json.golden", False, id="golden"),
+        pytest.param("Dockerfile.yaml", False, id="yaml"),
+        pytest.param("Dockerfile.sh", False, id="shell"),
+        pytest.param("Dockerfile.py", False, id="python"),
+        pytest.param("Dockerfile.j2", False, id="jinja"),
+        pytest.param("Dockerfile.jinja", False, id="jinja-long"),
+        pytest.param("Dockerfile.tpl", False, id="tpl"),
+        pytest.param("Dockerfile.tmpl", False, id="tmpl"),
+        pytest.param("Dockerfile-linux.template", False, id="template-docker-library"),
+        pytest.param("Dockerfile.in", False, id="autoconf-in"),
+        pytest.param("Dockerfile.erb", False, id="erb"),
+        pytest.param("Dockerfile.mustache", False, id="mustache"),
+        pytest.param("Dockerfile.hbs", False, id="handlebars"),
         pytest.param("Dockerfile.dockerignore", False, id="per-dockerfile-ignore-file"),
         pytest.param("api.Dockerfile.dockerignore", False, id="named-dockerfile-ignore-file"),
-        pytest.param("Dockerfile-notes.md", False, id="dash-is-not-a-dot"),
+        pytest.param("Dockerfile_dockerignore_relative.dockerignore", False, id="kaniko-ignore"),
+        pytest.param("Dockerfile-notes.md", False, id="dash-then-markdown"),
+        pytest.param("boilerplate.Dockerfile.txt", False, id="name-in-the-middle"),
         pytest.param("Dockerfiles", False, id="plural"),
         pytest.param("notDockerfile", False, id="no-dot-before-Dockerfile"),
-        pytest.param("DOCKERFILE", False, id="all-caps"),
-        pytest.param("DockerFile", False, id="camel-case"),
         pytest.param("docker-compose.yml", False, id="compose"),
         pytest.param(".dockerignore", False, id="dockerignore"),
+        pytest.param("validate-all-dockerfiles.sh", False, id="script-about-dockerfiles"),
     ],
 )
 def test_is_dockerfile_name(name: str, expected: bool) -> None:
     assert is_dockerfile_name(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("dockerfile.go", "a .go file, not a Dockerfile", id="source"),
+        pytest.param("Dockerfile.j2", "a template (.j2), not a Dockerfile", id="template"),
+        pytest.param(
+            "Dockerfile.dockerignore", "a .dockerignore file, not a Dockerfile", id="companion"
+        ),
+        pytest.param("Dockerfile.prod", None, id="a-dockerfile"),
+    ],
+)
+def test_name_refusal_says_why(name: str, reason: str | None) -> None:
+    assert name_refusal(name) == reason
 
 
 TREE = [
@@ -85,7 +154,7 @@ TREE = [
     "lower/containerfile",
     "app/Dockerfile",
     "app/deep/er/Dockerfile.test",
-    "vendor/lib/Dockerfile",
+    "lib/vendor/Dockerfile",
     "Dockerfile-notes.md",
     "Dockerfile.dockerignore",
     "README.md",
@@ -100,26 +169,29 @@ ALL_DOCKERFILES = [
     "api.Dockerfile",
     "app/Dockerfile",
     "app/deep/er/Dockerfile.test",
+    "lib/vendor/Dockerfile",
     "lower/containerfile",
     "lower/dockerfile",
-    "vendor/lib/Dockerfile",
     "web.dockerfile",
 ]
 
 
+# `exclude` patterns have gitignore semantics (through pathspec), relative to the
+# directory searched when no config file anchors them.
 @pytest.mark.parametrize(
     ("exclude", "expected"),
     [
         pytest.param((), ALL_DOCKERFILES, id="no-exclude"),
         pytest.param(
-            ("vendor",),
-            [p for p in ALL_DOCKERFILES if not p.startswith("vendor/")],
-            id="directory-name",
+            ("vendor/",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="dir-any-depth"
+        ),
+        pytest.param(("vendor",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="name"),
+        pytest.param(("/vendor",), ALL_DOCKERFILES, id="anchored-misses-deeper-dir"),
+        pytest.param(
+            ("/lib/vendor",), [p for p in ALL_DOCKERFILES if "vendor" not in p], id="anchored"
         ),
         pytest.param(
-            ("vendor/*",),
-            [p for p in ALL_DOCKERFILES if not p.startswith("vendor/")],
-            id="star-crosses-slashes",
+            ("**/deep/**",), [p for p in ALL_DOCKERFILES if "/deep/" not in p], id="double-star"
         ),
         pytest.param(
             ("*.Dockerfile", "*.dockerfile"),
@@ -127,8 +199,11 @@ ALL_DOCKERFILES = [
             id="file-name-glob",
         ),
         pytest.param(
-            ("app/deep/er/Dockerfile.test",),
-            [p for p in ALL_DOCKERFILES if p != "app/deep/er/Dockerfile.test"],
+            ("*.Dockerfile", "!api.Dockerfile"), ALL_DOCKERFILES, id="negation-takes-back"
+        ),
+        pytest.param(
+            ("lower/dockerfile",),
+            [p for p in ALL_DOCKERFILES if p != "lower/dockerfile"],
             id="exact-relative-path",
         ),
         pytest.param(
@@ -136,8 +211,7 @@ ALL_DOCKERFILES = [
             [p for p in ALL_DOCKERFILES if not p.endswith("/Dockerfile") and p != "Dockerfile"],
             id="name-at-any-depth",
         ),
-        pytest.param(("deep",), [p for p in ALL_DOCKERFILES if "/deep/" not in p], id="middle-dir"),
-        pytest.param(("nothing-matches",), ALL_DOCKERFILES, id="unmatched-glob"),
+        pytest.param(("nothing-matches",), ALL_DOCKERFILES, id="unmatched-pattern"),
     ],
 )
 def test_discover_outside_git(
@@ -145,7 +219,7 @@ def test_discover_outside_git(
 ) -> None:
     root = outside_git(tmp_path)
     make_tree(root, TREE)
-    assert relative(discover([root], exclude), root) == expected
+    assert relative(discover([root], config=Config(exclude=exclude)), root) == expected
 
 
 def test_discover_keeps_relative_spelling_and_deduplicates(
@@ -154,23 +228,46 @@ def test_discover_keeps_relative_spelling_and_deduplicates(
     make_tree(outside_git(tmp_path), ["Dockerfile", "app/Dockerfile", "app/api.Dockerfile"])
     monkeypatch.chdir(tmp_path)
     found = discover([Path("app"), Path("."), Path("app/Dockerfile"), tmp_path / "app"])
-    assert found == [Path("Dockerfile"), Path("app/Dockerfile"), Path("app/api.Dockerfile")]
+    assert found.files == [Path("Dockerfile"), Path("app/Dockerfile"), Path("app/api.Dockerfile")]
+    assert found.skipped == []
 
 
 @pytest.mark.parametrize(
     "name",
     [
         pytest.param("notes.txt", id="any-name"),
-        pytest.param("Dockerfile-notes.md", id="non-matching-dockerfile-like-name"),
+        pytest.param("Dockerfile-notes.md", id="non-dockerfile-name"),
         pytest.param("ignored/Dockerfile", id="gitignored"),
-        pytest.param("vendor/Dockerfile", id="excluded"),
+        pytest.param("vendor/Dockerfile", id="excluded-by-default"),
+        pytest.param("tests/fixtures/example/Dockerfile", id="fixture-as-in-the-quick-start"),
+        pytest.param("mine/Dockerfile", id="excluded-by-config"),
     ],
 )
 def test_discover_takes_explicit_files_whatever_they_are(tmp_path: Path, name: str) -> None:
     git(tmp_path, "init", "-q")
     (tmp_path / ".gitignore").write_text("ignored/\n")
+    (tmp_path / ".dlink.toml").write_text('extend-exclude = ["mine/", "*.txt"]\n')
     make_tree(tmp_path, [name])
-    assert discover([tmp_path / name], exclude=["vendor", "*.txt"]) == [tmp_path / name]
+    assert discover([tmp_path / name]).files == [tmp_path / name]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("vendor/Dockerfile", "excluded by default (vendor/:", id="default"),
+        pytest.param(
+            "tests/fixtures/example/Dockerfile", "(fixtures/: test fixtures)", id="fixture"
+        ),
+        pytest.param("mine/Dockerfile", "excluded by 'mine/' (extend-exclude in", id="config"),
+    ],
+)
+def test_force_exclude_applies_to_explicit_files(tmp_path: Path, name: str, reason: str) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".dlink.toml").write_text('extend-exclude = ["mine/"]\n')
+    make_tree(tmp_path, [name, "Dockerfile"])
+    found = discover([tmp_path / name, tmp_path / "Dockerfile"], force_exclude=True)
+    assert relative(found, tmp_path) == ["Dockerfile"]
+    assert reason in skipped(found, tmp_path)[name]
 
 
 def test_discover_missing_path_is_an_error(tmp_path: Path) -> None:
@@ -178,6 +275,366 @@ def test_discover_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DlinkError, match="no such file or directory") as raised:
         discover([tmp_path, missing])
     assert str(missing) in raised.value.message
+
+
+# -- the default exclude set, on layouts seen in real repositories -------------------------
+
+
+def test_default_excludes_other_peoples_files_and_dev_images(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(
+        tmp_path,
+        [
+            "Dockerfile",
+            "cmd/api/Dockerfile",
+            # A Go module vendor tree (moby, buildx, docker/cli, containerd ship one).
+            "vendor/github.com/creack/pty/Dockerfile.golang",
+            "vendor/go.opentelemetry.io/otel/dependencies.Dockerfile",
+            # Other copies of other people's code.
+            "third_party/grpc/Dockerfile",
+            "web/third-party/lib/Dockerfile",
+            "web/node_modules/pkg/Dockerfile",
+            # A dev container: a local editor image.
+            ".devcontainer/Dockerfile",
+            # Test inputs.
+            "cli/command/image/testdata/Dockerfile.test",
+            "src/__fixtures__/Dockerfile",
+            "tests/fixtures/broken/Dockerfile",
+            "src/__snapshots__/Dockerfile",
+        ],
+    )
+    (tmp_path / "vendor" / "modules.txt").write_text("# github.com/creack/pty v1.1.21\n")
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == ["Dockerfile", "cmd/api/Dockerfile"]
+    reasons = skipped(found, tmp_path)
+    assert reasons == {
+        ".devcontainer/Dockerfile": "excluded by default (.devcontainer/: a dev container: "
+        "a local editor image, never published)",
+        "cli/command/image/testdata/Dockerfile.test": "excluded by default (testdata/: test data)",
+        "src/__fixtures__/Dockerfile": "excluded by default (__fixtures__/: test fixtures)",
+        "src/__snapshots__/Dockerfile": "excluded by default (__snapshots__/: test snapshots)",
+        "tests/fixtures/broken/Dockerfile": "excluded by default (fixtures/: test fixtures)",
+        "third_party/grpc/Dockerfile": "excluded by default (third_party/: third-party code)",
+        "vendor/github.com/creack/pty/Dockerfile.golang": "excluded by default "
+        "(vendor/: a Go vendor tree with modules.txt)",
+        "vendor/go.opentelemetry.io/otel/dependencies.Dockerfile": "excluded by default "
+        "(vendor/: a Go vendor tree with modules.txt)",
+        "web/node_modules/pkg/Dockerfile": "excluded by default (node_modules/: npm packages)",
+        "web/third-party/lib/Dockerfile": "excluded by default (third-party/: third-party code)",
+    }
+
+
+def test_vendor_without_modules_txt_is_still_vendored(tmp_path: Path) -> None:
+    make_tree(outside_git(tmp_path), ["Dockerfile", "vendor/bundle/gem/Dockerfile"])
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == ["Dockerfile"]
+    assert skipped(found, tmp_path) == {
+        "vendor/bundle/gem/Dockerfile": "excluded by default (vendor/: vendored dependencies)"
+    }
+
+
+def test_default_patterns_are_relative_to_the_repository(tmp_path: Path) -> None:
+    # A checkout that itself lives below a directory called `vendor` or `fixtures` is
+    # not excluded: patterns see paths inside the repository only.
+    repository = tmp_path / "fixtures" / "vendor" / "widget"
+    repository.mkdir(parents=True)
+    git(repository, "init", "-q")
+    make_tree(repository, ["Dockerfile", "vendor/Dockerfile"])
+    assert relative(discover([repository]), repository) == ["Dockerfile"]
+
+
+GITATTRIBUTES = """\
+# GitHub's linguist reads these; so does dlink.
+generated/** linguist-generated
+docs/examples/*.Dockerfile linguist-vendored=true
+lib/copied/** linguist-vendored
+lib/copied/ours/** -linguist-vendored
+"""
+
+
+def test_gitattributes_linguist_marks_are_excluded(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitattributes").write_text(GITATTRIBUTES)
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / ".gitattributes").write_text("Dockerfile.gen linguist-generated\n")
+    make_tree(
+        tmp_path,
+        [
+            "Dockerfile",
+            "generated/Dockerfile",
+            "docs/examples/api.Dockerfile",
+            "docs/Dockerfile",
+            "lib/copied/Dockerfile",
+            "lib/copied/ours/Dockerfile",
+            "nested/Dockerfile.gen",
+            "nested/Dockerfile",
+        ],
+    )
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == [
+        "Dockerfile",
+        "docs/Dockerfile",
+        "lib/copied/ours/Dockerfile",
+        "nested/Dockerfile",
+    ]
+    assert skipped(found, tmp_path) == {
+        "docs/examples/api.Dockerfile": "excluded by default "
+        "(marked linguist-vendored in .gitattributes)",
+        "generated/Dockerfile": "excluded by default (marked linguist-generated in .gitattributes)",
+        "lib/copied/Dockerfile": "excluded by default (marked linguist-vendored in .gitattributes)",
+        "nested/Dockerfile.gen": "excluded by default (marked linguist-generated in .gitattributes)",
+    }
+
+
+# devcontainer.json is JSON with comments and trailing commas; `build.dockerfile` is
+# relative to the file itself; `dockerFile` is the older spelling.
+DEVCONTAINER_JSON = """\
+// Made by the dev containers extension.
+{
+  "name": "widget",
+  /* the image for the editor */
+  "build": { "dockerfile": "../docker/dev.Dockerfile", "context": "..", },
+  "customizations": { "vscode": { "extensions": ["ms-python.python"] } },
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("json_path", "text", "named"),
+    [
+        pytest.param(
+            ".devcontainer/devcontainer.json",
+            DEVCONTAINER_JSON,
+            "docker/dev.Dockerfile",
+            id="jsonc",
+        ),
+        pytest.param(
+            ".devcontainer.json",
+            json.dumps({"dockerFile": "tools/Dockerfile.dev"}),
+            "tools/Dockerfile.dev",
+            id="root-file-old-key",
+        ),
+        pytest.param(
+            ".devcontainer/python/devcontainer.json",
+            json.dumps({"build": {"dockerfile": "../../images/python.Dockerfile"}}),
+            "images/python.Dockerfile",
+            id="one-of-several",
+        ),
+        pytest.param(
+            "services/api/.devcontainer/devcontainer.json",
+            json.dumps({"build": {"dockerfile": "../Dockerfile.dev"}}),
+            "services/api/Dockerfile.dev",
+            id="in-a-subproject",
+        ),
+    ],
+)
+def test_dockerfiles_named_by_devcontainer_json_are_excluded(
+    tmp_path: Path, json_path: str, text: str, named: str
+) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(tmp_path, ["Dockerfile", named])
+    (tmp_path / json_path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / json_path).write_text(text)
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == ["Dockerfile"]
+    shown = json_path
+    assert skipped(found, tmp_path) == {
+        named: f"excluded by default (the dev container image of {shown})"
+    }
+
+
+def test_unreadable_devcontainer_json_names_nothing(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(tmp_path, ["Dockerfile", "docker/Dockerfile"])
+    (tmp_path / ".devcontainer.json").write_text('{"build": {"dockerfile": ')
+    assert relative(discover([tmp_path]), tmp_path) == ["Dockerfile", "docker/Dockerfile"]
+
+
+def test_templates_and_sources_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(
+        tmp_path,
+        [
+            "Dockerfile",
+            "docker/nova/Dockerfile.j2",
+            "Dockerfile-linux.template",
+            "frontend/dockerfile/dockerfile.go",
+            "frontend/dockerfile/dockerfile_test.go",
+            "man/Dockerfile.5.md",
+            "Dockerfile.dockerignore",
+            "deploy/Dockerfile-kraken",
+            "deploy/Dockerfile_uhd",
+            "DOCKERFILE.prod",
+        ],
+    )
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == [
+        "DOCKERFILE.prod",
+        "Dockerfile",
+        "deploy/Dockerfile-kraken",
+        "deploy/Dockerfile_uhd",
+    ]
+    assert skipped(found, tmp_path) == {
+        "Dockerfile-linux.template": "a template (.template), not a Dockerfile",
+        "Dockerfile.dockerignore": "a .dockerignore file, not a Dockerfile",
+        "docker/nova/Dockerfile.j2": "a template (.j2), not a Dockerfile",
+        "frontend/dockerfile/dockerfile.go": "a .go file, not a Dockerfile",
+        "frontend/dockerfile/dockerfile_test.go": "a .go file, not a Dockerfile",
+        "man/Dockerfile.5.md": "a .md file, not a Dockerfile",
+    }
+
+
+# -- exclude, extend-exclude, relative to the config file ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        pytest.param("", ["Dockerfile", "app/Dockerfile"], id="defaults"),
+        pytest.param(
+            "exclude = []",
+            ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"],
+            id="exclude-replaces-the-defaults",
+        ),
+        pytest.param(
+            'exclude = ["app/"]',
+            ["Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"],
+            id="exclude-replaces-with-own",
+        ),
+        pytest.param('extend-exclude = ["app/"]', ["Dockerfile"], id="extend-exclude-adds"),
+        pytest.param(
+            'extend-exclude = ["!fixtures/"]',
+            ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile"],
+            id="negation-takes-back-a-default",
+        ),
+        pytest.param(
+            'exclude = ["/Dockerfile"]',
+            ["app/Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"],
+            id="anchored-at-the-config-directory",
+        ),
+    ],
+)
+def test_exclude_and_extend_exclude(tmp_path: Path, config: str, expected: list[str]) -> None:
+    git(tmp_path, "init", "-q")
+    project = tmp_path / "project"
+    make_tree(project, ["Dockerfile", "app/Dockerfile", "fixtures/Dockerfile", "vendor/Dockerfile"])
+    (project / ".dlink.toml").write_text(config + "\n")
+    assert relative(discover([tmp_path]), project) == expected
+
+
+def test_negation_takes_back_a_file_the_default_set_leaves_out(tmp_path: Path) -> None:
+    # docker-library style: published Dockerfiles marked linguist-generated; and a dev
+    # container that reuses the root Dockerfile.
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitattributes").write_text("/*/**/Dockerfile linguist-generated\n")
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer" / "devcontainer.json").write_text(
+        json.dumps({"build": {"dockerfile": "../Dockerfile"}})
+    )
+    make_tree(tmp_path, ["Dockerfile", "3.12/alpine/Dockerfile"])
+    assert relative(discover([tmp_path]), tmp_path) == []
+    clear_cache()
+    (tmp_path / ".dlink.toml").write_text('extend-exclude = ["!/Dockerfile", "!*/**/Dockerfile"]\n')
+    assert relative(discover([tmp_path]), tmp_path) == ["3.12/alpine/Dockerfile", "Dockerfile"]
+
+
+def test_patterns_are_relative_to_their_config_file(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(tmp_path, ["build/Dockerfile", "svc/build/Dockerfile", "svc/Dockerfile"])
+    # `/build` in svc/.dlink.toml means svc/build, not the root's build/.
+    (tmp_path / "svc" / ".dlink.toml").write_text('extend-exclude = ["/build"]\n')
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == ["build/Dockerfile", "svc/Dockerfile"]
+    assert skipped(found, tmp_path) == {
+        "svc/build/Dockerfile": f"excluded by '/build' (extend-exclude in "
+        f"{tmp_path / 'svc' / '.dlink.toml'})"
+    }
+
+
+def test_a_named_directory_is_checked_even_when_excluded(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(tmp_path, ["Dockerfile", "vendor/x/Dockerfile", "app/testdata/Dockerfile"])
+    assert relative(discover([tmp_path / "vendor"]), tmp_path) == ["vendor/x/Dockerfile"]
+    # Below a named directory that is not excluded, the excludes still apply.
+    assert relative(discover([tmp_path / "app"]), tmp_path) == []
+    # --force-exclude: a named directory obeys too.
+    assert relative(discover([tmp_path / "vendor"], force_exclude=True), tmp_path) == []
+
+
+def test_many_patterns_are_compiled_once(tmp_path: Path) -> None:
+    """10,000 patterns over a few hundred files (issue 16 measured 14 s with fnmatch);
+    the time is the benchmark's business, the answer is this test's."""
+    git(tmp_path, "init", "-q")
+    files = [f"svc{i}/Dockerfile" for i in range(300)]
+    make_tree(tmp_path, files)
+    patterns = [f"svc{i}/" for i in range(0, 10_000, 2)] + [f"other{i}/" for i in range(5_000)]
+    (tmp_path / ".dlink.toml").write_text(f"exclude = {json.dumps(patterns)}\n")
+    found = discover([tmp_path])
+    assert relative(found, tmp_path) == sorted(f for f in files if int(f[3:].split("/")[0]) % 2)
+
+
+def test_pattern_list_answers_as_pathspec_does_for_the_whole_list() -> None:
+    """PatternList tries only the patterns that can match; its answer (excluded or taken
+    back, and which pattern decided) must be pathspec's for the whole list, always."""
+    import random
+
+    from pathspec import GitIgnoreSpec
+
+    from dlink.files import PatternList
+
+    rng = random.Random(11)
+    parts = ["vendor", "Vendor", "svc1", "svc12", "a", "b.c", "x-1", "Dockerfile", "dockerfile"]
+    wild = ["*", "?", "**", "[ab]", "[!a]*", "*.Dockerfile", "svc*", "*1", "x-?", "."]
+
+    def pattern() -> str:
+        segments = [rng.choice(parts + wild) for _ in range(rng.randint(1, 3))]
+        text = "/".join(segments)
+        text = rng.choice(["", "/", "!", "!/"]) + text + rng.choice(["", "", "/", "/**"])
+        return rng.choice([text, text, " " + text, text.replace("a", "\\a"), "# " + text])
+
+    def path() -> str:
+        names = [rng.choice(parts + ["svc123", "ab", "b", "x-12"]) for _ in range(4)]
+        return "/".join(names[: rng.randint(1, 4)]) + rng.choice(["", "/"])
+
+    compared = 0
+    for _ in range(300):
+        patterns = [pattern() for _ in range(rng.randint(1, 12))]
+        whole = GitIgnoreSpec.from_lines(patterns)
+        ours = PatternList(patterns)
+        for _ in range(30):
+            relative = path()
+            expected = whole.check_file(relative)
+            assert ours.check(relative) == (expected.include, expected.index), (patterns, relative)
+            compared += expected.include is not None
+    assert compared > 1000  # the table exercises matches, not only misses
+
+
+# -- once per file -------------------------------------------------------------------------
+
+
+@POSIX_ONLY
+def test_a_symlinked_dockerfile_is_checked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(tmp_path, "init", "-q")
+    make_tree(tmp_path, ["docker/Dockerfile"])
+    (tmp_path / "Dockerfile").symlink_to("docker/Dockerfile")
+    (tmp_path / "broken.Dockerfile").symlink_to("nowhere/Dockerfile")
+    monkeypatch.chdir(tmp_path)
+    # Found by walking: the first in sorted order stands for both.
+    found = discover([Path(".")])
+    assert found.files == [Path("Dockerfile")]
+    assert skipped(found, Path(".")) == {
+        "docker/Dockerfile": "same file as Dockerfile",
+        "broken.Dockerfile": "a broken symlink",
+    }
+    # Named by the user: reported under the name given.
+    found = discover([Path("docker/Dockerfile"), Path(".")])
+    assert found.files == [Path("docker/Dockerfile")]
+    assert skipped(found, Path("."))["Dockerfile"] == "same file as docker/Dockerfile"
+
+
+# -- git repositories ----------------------------------------------------------------------
 
 
 def make_repository(root: Path) -> None:
@@ -257,7 +714,7 @@ def test_discover_in_git_repository(
     tmp_path: Path, searched: list[str], exclude: tuple[str, ...], expected: list[str]
 ) -> None:
     make_repository(tmp_path)
-    found = discover([tmp_path / name for name in searched], exclude)
+    found = discover([tmp_path / name for name in searched], config=Config(exclude=exclude))
     assert relative(found, tmp_path) == expected
 
 
@@ -296,11 +753,17 @@ def test_discover_runs_git_once_per_repository(
     repository.mkdir()
     make_repository(repository)
     monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
-    found = discover([repository / "app", repository / "vendor", repository])
+    found = discover([repository / "app", repository / "vendor", repository], config=NO_EXCLUDES)
     assert relative(found, repository) == REPOSITORY_DOCKERFILES
     calls = log.read_text().splitlines()
-    # One for the repository, one for the nested repository inside it.
+    # One listing for the repository, one for the nested repository inside it.
     assert len(calls) == 2, calls
+    # With the default excludes, one `git check-attr` more per repository (.gitattributes).
+    log.unlink()
+    discover([repository])
+    calls = log.read_text().splitlines()
+    assert [call.split()[0] for call in calls].count("check-attr") == 2, calls
+    assert len(calls) == 4, calls
 
 
 @POSIX_ONLY
@@ -316,6 +779,14 @@ def test_discover_without_git_falls_back_to_walking(
     assert "build/Dockerfile" in found
     assert "nested/secret/Dockerfile" in found
     assert not any(part == ".git" for path in found for part in path.split("/"))
+
+
+def test_default_exclude_patterns_are_documented_in_the_readme() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for default in DEFAULT_EXCLUDE:
+        assert f"`{default.pattern}`" in readme, default.pattern
 
 
 @pytest.mark.parametrize(

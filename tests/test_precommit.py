@@ -40,6 +40,11 @@ DOCKERFILES = (
 # the fix hook, it would come back with a LABEL line.
 NOTES = "notes.md"
 NOTES_TEXT = "# Notes\n\nFROM scratch\n"
+# Dockerfiles pre-commit passes to the hooks by name, which dlink's excludes leave out:
+# a vendored copy (the default set) and one the project's config excludes. Without
+# --force-exclude they would be fixed in every commit.
+EXCLUDED = ("vendor/github.com/acme/lib/Dockerfile", "legacy/Dockerfile")
+DLINK_TOML = 'extend-exclude = ["legacy/"]\n'
 # The hooks run in this order: fix first, then check what the fix left.
 HOOK_IDS = ("dlink-fix", "dlink")
 
@@ -125,6 +130,11 @@ def test_hooks_fix_every_dockerfile_then_pass(hook_home: tuple[Path, str], tmp_p
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(ORIGINAL, encoding="utf-8")
     (repo / NOTES).write_text(NOTES_TEXT, encoding="utf-8")
+    for name in EXCLUDED:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(ORIGINAL, encoding="utf-8")
+    (repo / "vendor" / "modules.txt").write_text("# github.com/acme/lib v1.0.0\n")
+    (repo / ".dlink.toml").write_text(DLINK_TOML, encoding="utf-8")
     write_config(repo, rev)
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "initial")
@@ -155,6 +165,8 @@ def test_hooks_fix_every_dockerfile_then_pass(hook_home: tuple[Path, str], tmp_p
         assert added == [f"LABEL {LABEL}\n"], name
         assert "".join(line for line in lines if line not in added) == ORIGINAL, name
     assert (repo / NOTES).read_text(encoding="utf-8") == NOTES_TEXT
+    for name in EXCLUDED:
+        assert (repo / name).read_text(encoding="utf-8") == ORIGINAL, name
 
 
 # -- which files the hooks are given ------------------------------------------------------
@@ -164,6 +176,7 @@ def test_hooks_fix_every_dockerfile_then_pass(hook_home: tuple[Path, str], tmp_p
 NAME_TABLE = [
     pytest.param("Dockerfile", True, id="Dockerfile"),
     pytest.param("dockerfile", True, id="dockerfile"),
+    pytest.param("DOCKERFILE", True, id="upper-case"),
     pytest.param("Containerfile", True, id="Containerfile"),
     pytest.param("containerfile", True, id="containerfile"),
     pytest.param("sub/Dockerfile", True, id="sub/Dockerfile"),
@@ -172,27 +185,34 @@ NAME_TABLE = [
     pytest.param("dockerfile.dev", True, id="dockerfile.dev"),
     pytest.param("Containerfile.dev", True, id="Containerfile.dev"),
     pytest.param("sub/Dockerfile.prod", True, id="sub/Dockerfile.prod"),
-    pytest.param("Dockerfile.md", True, id="any-suffix-is-a-variant"),
+    pytest.param("Dockerfile.golang", True, id="Dockerfile.golang"),
+    pytest.param("Dockerfile-dev", True, id="Dockerfile-dev"),
+    pytest.param("deploy/Dockerfile-kraken", True, id="Dockerfile-kraken"),
+    pytest.param("Dockerfile_uhd", True, id="Dockerfile_uhd"),
     pytest.param("api.Dockerfile", True, id="api.Dockerfile"),
     pytest.param("web.dockerfile", True, id="web.dockerfile"),
     pytest.param("sub/api.Dockerfile", True, id="sub/api.Dockerfile"),
     pytest.param("api.Containerfile", True, id="api.Containerfile"),
     pytest.param("web.containerfile", True, id="web.containerfile"),
+    pytest.param("Dockerfile.md", False, id="Dockerfile.md"),
+    pytest.param("man/Dockerfile.5.md", False, id="man-page"),
+    pytest.param("frontend/dockerfile/dockerfile.go", False, id="dockerfile.go"),
+    pytest.param("frontend/dockerfile/dockerfile_test.go", False, id="dockerfile_test.go"),
+    pytest.param("testdata/dockerfile.json.golden", False, id="golden"),
+    pytest.param("docker/nova/Dockerfile.j2", False, id="jinja-template"),
+    pytest.param("Dockerfile-linux.template", False, id="template"),
+    pytest.param("Dockerfile.TPL", False, id="template-any-case"),
     pytest.param("notes.md", False, id="notes.md"),
     pytest.param("README", False, id="README"),
-    pytest.param("DOCKERFILE", False, id="upper-case"),
     pytest.param("Dockerfiles", False, id="Dockerfiles"),
     pytest.param("MyDockerfile", False, id="MyDockerfile"),
-    pytest.param("Dockerfile-dev", False, id="Dockerfile-dev"),
     pytest.param("Dockerfile/README", False, id="file-in-a-Dockerfile-directory"),
     pytest.param("notes.Dockerfile.md", False, id="notes.Dockerfile.md"),
     pytest.param("docker-compose.yml", False, id="docker-compose.yml"),
     pytest.param(".dockerignore", False, id=".dockerignore"),
     pytest.param("api.Dockerfile.dockerignore", False, id="api.Dockerfile.dockerignore"),
     pytest.param("Dockerfile.dockerignore", False, id="Dockerfile.dockerignore"),
-    pytest.param(
-        "sub/Dockerfile.prod.dockerignore", False, id="Dockerfile.prod.dockerignore"
-    ),
+    pytest.param("sub/Dockerfile.prod.dockerignore", False, id="Dockerfile.prod.dockerignore"),
 ]
 
 
@@ -214,11 +234,40 @@ def test_hook_is_given_exactly_the_dockerfiles(hook_id: str, path: str, wanted: 
     assert selected(hooks()[hook_id], path) is wanted
 
 
+def test_the_hooks_refuse_every_extension_dlink_refuses() -> None:
+    """Both ways: each extension files.py refuses is excluded by the hooks, and an
+    extension it accepts (a variant name) is not."""
+    from dlink import files
+
+    refused = (
+        files.SOURCE_EXTENSIONS
+        | files.DATA_EXTENSIONS
+        | files.DOC_EXTENSIONS
+        | files.MEDIA_EXTENSIONS
+        | files.COMPANION_EXTENSIONS
+        | files.TEMPLATE_EXTENSIONS
+    )
+    for hook in hooks().values():
+        for extension in sorted(refused):
+            assert not selected(hook, f"sub/Dockerfile.{extension}"), (hook["id"], extension)
+            assert not selected(hook, f"Dockerfile-x.{extension.upper()}"), extension
+        for variant in ("dev", "prod", "windows", "golang", "test", "alpine", "arm64"):
+            assert selected(hook, f"sub/Dockerfile.{variant}"), (hook["id"], variant)
+
+
+def test_the_hooks_obey_the_excludes() -> None:
+    for hook in hooks().values():
+        assert hook["entry"].split()[-1] == "--force-exclude", hook["id"]
+
+
 def test_both_hooks_select_the_same_files() -> None:
     check, fix = hooks()["dlink"], hooks()["dlink-fix"]
     for key in ("files", "exclude", "types", "types_or", "exclude_types"):
         assert check.get(key) == fix.get(key), key
-    assert (check["entry"], fix["entry"]) == ("dlink check", "dlink fix")
+    assert (check["entry"], fix["entry"]) == (
+        "dlink check --force-exclude",
+        "dlink fix --force-exclude",
+    )
     assert check["language"] == fix["language"] == "python"
 
 
@@ -244,3 +293,32 @@ def test_identify_types_alone_would_miss_dockerfiles(tmp_path: Path) -> None:
     for hook in hooks().values():
         assert hook["files"], hook["id"]
         assert "dockerfile" not in hook.get("types", []), hook["id"]
+
+
+def test_fix_hook_never_applies_unsafe_fixes(hook_home: tuple[Path, str], tmp_path: Path) -> None:
+    """A clone made before a transfer: the hook must not revert the label to the old name."""
+    home, rev = hook_home
+    assert "--unsafe-fixes" not in " ".join(
+        str(hook.get("entry", "")) + " " + " ".join(hook.get("args", []))
+        for hook in hooks().values()
+    )
+    repo = make_repo(
+        tmp_path / "widget",
+        remotes={"origin": "https://github.com/old-owner/widget.git"},
+        commit=False,
+    )
+    original = f"FROM alpine\nLABEL {LABEL}\n"
+    (repo / "Dockerfile").write_text(original, encoding="utf-8")
+    write_config(repo, rev)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "initial")
+
+    result = pre_commit(repo, home, "run", "--all-files")
+    assert result.returncode == 1, result.stdout
+    assert _hook_status(result.stdout, "dlink-fix") == "Failed", result.stdout
+    assert "files were modified by this hook" not in result.stdout
+    assert (
+        "not fixed: would repoint the label from https://github.com/acme/widget to "
+        "https://github.com/old-owner/widget" in result.stdout
+    )
+    assert (repo / "Dockerfile").read_text(encoding="utf-8") == original

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import servers
+from dlink import registry as registry_module
 from dlink.registry import (
     Credentials,
     ImageRef,
@@ -472,3 +473,49 @@ def test_missing_server_binary(
 )
 def test_scheme(insecure: bool, host: str, scheme: str) -> None:
     assert RegistryClient(insecure=insecure).scheme_for(host) == scheme
+
+
+# -- hostile documents and references --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b'{"a": [1, {"b": "]]]]"}]}', {"a": [1, {"b": "]]]]"}]}, id="plain"),
+        pytest.param(b'{"s": "' + b"[" * 1000 + b'"}', {"s": "[" * 1000}, id="brackets-in-a-string"),
+        pytest.param(b'{"s": "\\"' + b"{" * 1000 + b'"}', {"s": '"' + "{" * 1000}, id="escaped-quote"),
+        pytest.param(b"[" * 64 + b"]" * 64, json.loads(b"[" * 64 + b"]" * 64), id="at-the-limit"),
+    ],
+)  # fmt: skip
+def test_loads_document(body: bytes, expected: object) -> None:
+    assert registry_module.loads_document(body) == expected
+
+
+@pytest.mark.parametrize("depth", [65, 10_000, 1_000_000])
+def test_loads_document_refuses_deep_nesting(depth: int) -> None:
+    with pytest.raises(ValueError, match="nested deeper than 64"):
+        registry_module.loads_document(b'{"a":' * depth + b"1" + b"}" * depth)
+
+
+@pytest.mark.parametrize(
+    ("image", "shown"),
+    [
+        pytest.param("u:hunter2@ghcr.io/o/r:1", "***@ghcr.io/o/r:1", id="userinfo"),
+        pytest.param("ghp_abcdefghijklmnop@ghcr.io/o/r", "***@ghcr.io/o/r", id="token-user"),
+        pytest.param("https://u:hunter2@ghcr.io/o/r", "***@ghcr.io/o/r", id="url"),
+        pytest.param("a:b@c@ghcr.io/o/r@sha256:" + "a" * 64, "***@ghcr.io/o/r@sha256:" + "a" * 64, id="userinfo-and-digest"),
+        pytest.param("ghcr.io/o/r@sha256:" + "a" * 64, "ghcr.io/o/r@sha256:" + "a" * 64, id="digest-kept"),
+        pytest.param("ghcr.io/o/r:1", "ghcr.io/o/r:1", id="plain"),
+    ],
+)  # fmt: skip
+def test_shown_reference(image: str, shown: str) -> None:
+    assert registry_module.shown_reference(image) == shown
+
+
+@pytest.mark.parametrize(
+    "image", ["u:hunter2@ghcr.io/o/r:1", "https://u:hunter2@ghcr.io/o/r", "ho st/hunter2@x"]
+)
+def test_parse_image_ref_never_echoes_credentials(image: str) -> None:
+    with pytest.raises(RegistryError) as caught:
+        parse_image_ref(image)
+    assert "hunter2" not in caught.value.message

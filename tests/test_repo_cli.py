@@ -40,22 +40,30 @@ def test_default_path_is_the_current_directory(repo: Path, monkeypatch: pytest.M
     assert run() == (0, GH + "\n", "")
 
 
+REMOTES = {"origin": GH, "fork": "https://github.com/o/fork"}
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         pytest.param(
             [],
-            {"url": GH, "source": "remote:origin", "remote_url": "git@github.com:monalisa/my_repo.git"},
+            {"url": GH, "source": "remote:origin", "remote": "origin",
+             "reason": "named 'origin' (dlink prefers upstream, github, origin)",
+             "remote_url": "git@github.com:monalisa/my_repo.git", "remotes": REMOTES},
             id="from-remote",
         ),
         pytest.param(
             ["--repo-url", "git@gitlab.com:group/sub/project.git"],
-            {"url": "https://gitlab.com/group/sub/project", "source": "flag", "remote_url": None},
+            {"url": "https://gitlab.com/group/sub/project", "source": "flag", "remote": None,
+             "reason": "--repo-url", "remote_url": None, "remotes": {}},
             id="from-flag",
         ),
         pytest.param(
             ["--remote", "fork"],
-            {"url": "https://github.com/o/fork", "source": "remote:fork", "remote_url": "https://***@github.com/o/fork.git"},
+            {"url": "https://github.com/o/fork", "source": "remote:fork", "remote": "fork",
+             "reason": "chosen with --remote", "remote_url": "https://***@github.com/o/fork.git",
+             "remotes": REMOTES},
             id="from-named-remote-redacted",
         ),
     ],

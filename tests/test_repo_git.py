@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dlink.errors import DlinkError
-from dlink.repo import HeadFacts, RepoIdentity, RepoResolver, head_facts, redact_url
+from dlink.repo import HeadFacts, NoRepository, RepoIdentity, RepoResolver, head_facts, redact_url
 from gitrepo import add_file, commit_file, git, make_repo, remote_get_url, set_config
 
 GH = "https://github.com/monalisa/my_repo"
@@ -36,6 +36,8 @@ def test_file_at_the_root(tmp_path: Path) -> None:
         source="remote:origin",
         remote_url="git@github.com:monalisa/my_repo.git",
         root=repo,
+        reason="named 'origin' (dlink prefers upstream, github, origin)",
+        remotes=(("origin", GH),),
     )
 
 
@@ -181,10 +183,11 @@ REMOTES = {
     ("names", "branch_remote", "flag", "expected"),
     [
         pytest.param(["origin", "fork"], None, "fork", "fork", id="flag"),
-        pytest.param(["origin", "fork"], "fork", None, "fork", id="branch-upstream"),
-        pytest.param(["origin", "fork"], "fork", "origin", "origin", id="flag-over-upstream"),
+        # The branch's upstream remote is where a pull request came from, not the project.
+        pytest.param(["origin", "fork"], "fork", None, "origin", id="branch-upstream-ignored"),
+        pytest.param(["origin", "fork"], "fork", "fork", "fork", id="flag-over-origin"),
         pytest.param(["origin", "fork"], ".", None, "origin", id="upstream-is-local"),
-        pytest.param(["fork", "origin", "upstream"], None, None, "origin", id="origin"),
+        pytest.param(["fork", "origin", "upstream"], None, None, "upstream", id="upstream-first"),
         pytest.param(["fork", "upstream"], None, None, "upstream", id="upstream-named"),
         pytest.param(["fork"], None, None, "fork", id="only-remote"),
     ],
@@ -227,7 +230,8 @@ def test_worktree_is_its_own_checkout(tmp_path: Path) -> None:
     commit_file(tmp_path / "wt", "svc/Dockerfile")
     resolver = RepoResolver()
     in_worktree = resolver.resolve(tmp_path / "wt" / "svc" / "Dockerfile", env={})
-    assert (in_worktree.url, in_worktree.root) == (REMOTES["fork"], tmp_path / "wt")
+    # Its own root; the branch tracking `fork` does not change the project's repository.
+    assert (in_worktree.url, in_worktree.root) == (REMOTES["origin"], tmp_path / "wt")
     in_main = resolver.resolve(repo / "Dockerfile", env={})
     assert (in_main.url, in_main.root) == (REMOTES["origin"], repo)
 
@@ -264,8 +268,14 @@ def test_ci_variables_describe_only_their_own_checkout(tmp_path: Path) -> None:
 
 
 def test_explicit_remote_beats_ci_variables(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", remotes={"origin": GH, "fork": "https://github.com/me/my_repo"})
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "ci/x"}
+    repo = make_repo(
+        tmp_path / "r", remotes={"origin": GH, "fork": "https://github.com/me/my_repo"}
+    )
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "ci/x",
+    }
     chosen = RepoResolver().resolve(repo / "Dockerfile", remote="fork", env=env)
     assert (chosen.source, chosen.url) == ("remote:fork", "https://github.com/me/my_repo")
     assert RepoResolver().resolve(repo / "Dockerfile", env=env).source == "ci:github"
@@ -392,12 +402,21 @@ def test_repository_git_refuses_to_trust(tmp_path: Path) -> None:
     assert error.hint is not None and "safe.directory" in error.hint
 
 
-def test_importing_dlink_repo_does_not_import_gitpython() -> None:
-    code = "import sys, dlink.repo; print('git' in sys.modules)"
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+def test_gitpython_is_not_needed(tmp_path: Path) -> None:
+    # GitPython may be installed in the test environment; with its import made to fail,
+    # dlink must still find the repository (it is not a dependency).
+    repo = make_repo(tmp_path / "r", remotes={"origin": GH})
+    code = (
+        "import sys; sys.modules['git'] = None\n"
+        "from dlink.cli import main\n"
+        f"code = main(['repo', {str(repo / 'Dockerfile')!r}])\n"
+        "print('git' in sys.modules and sys.modules['git'] is not None)\n"
+        "sys.exit(code)"
     )
-    assert completed.stdout.strip() == "False"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert (completed.returncode, completed.stdout) == (0, f"{GH}\nFalse\n"), completed.stderr
 
 
 # ---------------------------------------------------------------------- head_facts
@@ -446,3 +465,24 @@ def test_head_facts_nearest_tag(tmp_path: Path) -> None:
 def test_head_facts_outside_a_repository(tmp_path: Path) -> None:
     with pytest.raises(DlinkError, match="is not inside a git repository"):
         head_facts(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param("bare.git", id="bare-repository"),
+        pytest.param("r/.git/hooks", id="inside-dot-git"),
+    ],
+)
+def test_git_directories_have_no_files_to_check(tmp_path: Path, where: str) -> None:
+    make_repo(tmp_path / "r", remotes={"origin": GH})
+    git(tmp_path, "clone", "--quiet", "--bare", str(tmp_path / "r"), str(tmp_path / "bare.git"))
+    error = resolve_error(tmp_path / where)
+    assert "bare git repository" in error.message and not isinstance(error, NoRepository)
+
+
+def test_no_git_and_no_remote_are_no_repository(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    assert isinstance(resolve_error(tmp_path / "plain"), NoRepository)
+    make_repo(tmp_path / "fresh")
+    assert isinstance(resolve_error(tmp_path / "fresh" / "Dockerfile"), NoRepository)

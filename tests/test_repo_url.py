@@ -7,10 +7,12 @@ import pytest
 from dlink.errors import DlinkError
 from dlink.repo import (
     ConfigEntry,
+    NoRepository,
     apply_instead_of,
-    branch_remote,
     choose_remote,
     ci_repository_url,
+    differs_by_owner_or_name,
+    gh_default_remote,
     normalise_remote_url,
     parse_config_listing,
     redact_url,
@@ -93,6 +95,21 @@ NORMALISED = [
     # IP and single-label hosts
     pytest.param("git@192.0.2.10:o/r.git", "https://192.0.2.10/o/r", id="ipv4-scp"),
     pytest.param("http://localhost:3000/o/r.git", "https://localhost:3000/o/r", id="localhost-gitea"),
+    # one repository, however its web page or path is spelled (labels and remotes alike)
+    pytest.param("https://github.com/monalisa/my_repo.git.git", GH, id="dot-git-twice"),
+    pytest.param("git@github.com:monalisa/my_repo.git.git", GH, id="scp-dot-git-twice"),
+    pytest.param("https://github.com/monalisa/my_rep%6f", GH, id="percent-unreserved-decoded"),
+    pytest.param("https://github.com/mona%6Cisa/my_repo%2Egit", GH, id="percent-dot-git"),
+    pytest.param("https://git.example.com/o/a%2fb", "https://git.example.com/o/a%2Fb", id="percent-reserved-kept-upper"),
+    pytest.param("https://github.com/monalisa/my_repo/tree/main", GH, id="github-tree"),
+    pytest.param("https://github.com/monalisa/my_repo/blob/main/Dockerfile", GH, id="github-blob"),
+    pytest.param("https://github.com/monalisa/my_repo/pkgs/container/my_repo", GH, id="github-any-page"),
+    pytest.param("https://ghe.example.com/team/svc/tree/release/1.0", "https://ghe.example.com/team/svc", id="ghe-tree"),
+    pytest.param("https://gitlab.com/group/sub/project/-/tree/main", "https://gitlab.com/group/sub/project", id="gitlab-dash-tree"),
+    pytest.param("https://gitlab.com/group/tree/project", "https://gitlab.com/group/tree/project", id="gitlab-subgroup-named-tree"),
+    pytest.param("https://bitbucket.org/team/repo/src/main/", "https://bitbucket.org/team/repo", id="bitbucket-src"),
+    pytest.param("git@git.example.com:/srv/git/r.git", "https://git.example.com/srv/git/r", id="scp-absolute-path-other-host"),
+    pytest.param("ssh://git@git.example.com/srv/git/r.git", "https://git.example.com/srv/git/r", id="ssh-absolute-path-same"),
 ]  # fmt: skip
 
 
@@ -134,6 +151,8 @@ NOT_HOSTED = [
     pytest.param("https://[::1/o/r", "IPv6", id="ipv6-unclosed"),
     pytest.param("https://[::1]x/o/r", "after the host", id="ipv6-trailing"),
     pytest.param("https://host.example/o/../r", "'..'", id="dot-dot"),
+    pytest.param("https://host.example/o/%2e%2e/r", "'..'", id="dot-dot-escaped"),
+    pytest.param("https://github.com/monalisa/.git", "OWNER/REPO", id="only-dot-git"),
     pytest.param("https://host.example/o/r\x00", "characters", id="nul"),
     pytest.param("https://host.example/o\\r", "characters", id="backslash"),
     pytest.param("git@host.example", "local path", id="no-colon-is-a-path-to-git"),
@@ -213,7 +232,12 @@ def test_url_has_credentials(url: str, has_credentials: bool) -> None:
         pytest.param(GH, "https://ghe.example.com/monalisa/my_repo", False, id="other-host"),
         pytest.param("https://gitlab.com/Group/Project", "https://gitlab.com/group/project", False, id="gitlab-case-sensitive"),
         pytest.param("https://GitLab.com/group/project", "git@gitlab.com:group/project.git", True, id="gitlab-host-case"),
-        pytest.param("https://ghe.example.com/Team/Svc", "https://ghe.example.com/team/svc", False, id="ghe-case-sensitive"),
+        pytest.param("https://ghe.example.com/Team/Svc", "git@ghe.example.com:team/svc.git", True, id="ghe-case-insensitive"),
+        pytest.param("https://github.example.com/Team/Svc", "https://github.example.com/team/svc", True, id="ghe-server-github-name"),
+        pytest.param("https://acme.ghe.com/Team/Svc", "https://acme.ghe.com/team/svc/tree/main", True, id="ghe-cloud"),
+        pytest.param("https://git.example.com/Team/Svc", "https://git.example.com/team/svc", False, id="other-host-case-sensitive"),
+        pytest.param(GH, "https://github.com/monalisa/my_repo.git.git", True, id="dot-git-twice"),
+        pytest.param(GH, "https://github.com/monalisa/my%5Frepo/tree/main", True, id="escaped-and-tree"),
         pytest.param("https://git.example.com:8443/o/r", "https://git.example.com/o/r", False, id="port-differs"),
         pytest.param(GH, "not a url", False, id="garbage"),
         pytest.param("", "", False, id="both-empty"),
@@ -267,45 +291,85 @@ def test_parse_config_listing_and_views() -> None:
         "my.dotted": ["https://c/o/r"],
     }
     assert url_rewrites(entries) == [("gh:", "git@github.com:")]
-    assert branch_remote(entries, "feature/x") == "my.dotted"
-    assert branch_remote(entries, "main") is None
-    assert branch_remote(entries, None) is None
+    assert gh_default_remote(entries) is None
+    chosen = parse_config_listing(b"local\0remote.origin.gh-resolved\nbase\0")
+    assert gh_default_remote(chosen) == "origin"
 
 
 @pytest.mark.parametrize(
-    ("names", "requested", "upstream", "expected"),
+    ("names", "requested", "gh_default", "expected", "reason"),
     [
-        pytest.param(["origin", "fork"], "fork", None, "fork", id="flag"),
-        pytest.param(["origin", "fork"], None, "fork", "fork", id="branch-upstream"),
-        pytest.param(["origin", "fork"], None, "gone", "origin", id="upstream-not-a-remote"),
-        pytest.param(["fork", "origin", "upstream"], None, None, "origin", id="origin"),
-        pytest.param(["fork", "upstream"], None, None, "upstream", id="upstream-named"),
-        pytest.param(["only"], None, None, "only", id="only-remote"),
+        pytest.param(["origin", "fork"], "fork", None, "fork", "--remote", id="flag"),
+        pytest.param(["origin", "upstream"], None, "origin", "origin", "gh repo set-default", id="gh-set-default"),
+        pytest.param(["origin", "upstream"], None, "gone", "upstream", "named 'upstream'", id="gh-default-not-a-remote"),
+        pytest.param(["fork", "origin", "upstream"], None, None, "upstream", "named 'upstream'", id="fork-clone-upstream-wins"),
+        pytest.param(["github", "origin"], None, None, "github", "named 'github'", id="github-before-origin"),
+        pytest.param(["contributor", "origin"], None, None, "origin", "named 'origin'", id="pr-checkout-origin"),
+        pytest.param(["only"], None, None, "only", "the only remote", id="only-remote"),
     ],
-)
+)  # fmt: skip
 def test_choose_remote(
-    names: list[str], requested: str | None, upstream: str | None, expected: str
+    names: list[str], requested: str | None, gh_default: str | None, expected: str, reason: str
 ) -> None:
-    assert (
-        choose_remote(names, requested=requested, upstream_remote=upstream, where="r") == expected
-    )
+    name, why = choose_remote(names, requested=requested, gh_default=gh_default, where="r")
+    assert name == expected
+    assert reason in why
 
 
 @pytest.mark.parametrize(
-    ("names", "requested", "message", "hint"),
+    ("names", "requested", "message", "hint", "no_repository"),
     [
-        pytest.param(["a", "b"], None, "cannot tell which remote of r names the repository: a, b", "--remote", id="ambiguous"),
-        pytest.param([], None, "r has no git remote", "git remote add", id="none"),
-        pytest.param(["a", "b"], "c", "r has no remote named 'c' (remotes: a, b)", "--remote", id="unknown-flag"),
+        pytest.param(["a", "b"], None, "cannot tell which remote of r names the repository: a, b", "--remote", False, id="ambiguous"),
+        pytest.param([], None, "r has no git remote", "git remote add", True, id="none"),
+        pytest.param(["a", "b"], "c", "r has no remote named 'c' (remotes: a, b)", "--remote", False, id="unknown-flag"),
     ],
 )  # fmt: skip
 def test_choose_remote_errors(
-    names: list[str], requested: str | None, message: str, hint: str
+    names: list[str], requested: str | None, message: str, hint: str, no_repository: bool
 ) -> None:
     with pytest.raises(DlinkError) as raised:
-        choose_remote(names, requested=requested, upstream_remote=None, where="r")
+        choose_remote(names, requested=requested, where="r")
     assert message in raised.value.message
     assert raised.value.hint is not None and hint in raised.value.hint
+    assert isinstance(raised.value, NoRepository) is no_repository
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "differs"),
+    [
+        pytest.param("https://github.com/old-owner/widget", "https://github.com/acme/widget", True, id="transferred"),
+        pytest.param("https://github.com/acme/gadget", "git@github.com:acme/widget.git", True, id="renamed"),
+        pytest.param("https://github.com/acme/widget", "https://github.com/ACME/Widget", False, id="same-repository"),
+        pytest.param("https://github.com/old/gadget", "https://github.com/acme/widget", False, id="both-differ"),
+        pytest.param("https://gitlab.com/acme/widget", "https://github.com/acme/widget", False, id="other-host"),
+        pytest.param("https://gitlab.com/g/old/p", "https://gitlab.com/g/new/p", True, id="gitlab-moved-group"),
+        pytest.param("not a url", GH, False, id="garbage"),
+    ],
+)  # fmt: skip
+def test_differs_by_owner_or_name(a: str, b: str, differs: bool) -> None:
+    assert differs_by_owner_or_name(a, b) is differs
+    assert differs_by_owner_or_name(b, a) is differs
+
+
+def test_ssh_alias_resolved_through_the_callback() -> None:
+    aliases = {"github-work": "github.com", "gh-alt": "ssh.github.com"}.get
+
+    def resolve(host: str) -> str:
+        return aliases(host) or host
+
+    assert (
+        normalise_remote_url("git@github-work:acme/widget.git", ssh_hostname=resolve)
+        == "https://github.com/acme/widget"
+    )
+    assert (
+        normalise_remote_url("ssh://git@gh-alt:443/acme/widget", ssh_hostname=resolve)
+        == "https://github.com/acme/widget"
+    )
+    # Only SSH hosts are aliases: an https URL's host is taken as written.
+    assert (
+        normalise_remote_url("https://github-work/acme/widget", ssh_hostname=resolve)
+        == "https://github-work/acme/widget"
+    )
 
 
 @pytest.mark.parametrize(

@@ -199,7 +199,9 @@ def test_json_fields() -> None:
         "severity": "warning",
         "message": "label says 100% other\r\nsecond line",
         "fixable": True,
+        "fix": {"applicability": "safe", "message": None},
     }
+    assert document["findings"][2]["fix"] is None  # not fixable
     assert [f["severity"] for f in document["findings"]] == ["error", "warning", "info"]
     assert [f["path"] for f in document["findings"]] == [f.path for f in FINDINGS]
     # Sorted keys, two-space indent: stable output that diffs well.
@@ -279,6 +281,7 @@ def test_sarif_results() -> None:
         "ruleIndex": 0,
         "level": "error",
         "message": {"text": "no source label in the final stage"},
+        "properties": {"fixApplicability": "safe"},
         "locations": [
             {
                 "physicalLocation": {
@@ -293,6 +296,7 @@ def test_sarif_results() -> None:
         ("DLK201", 1, "warning"),
         ("DLK301", 2, "note"),
     ]
+    assert "properties" not in results[2]  # not fixable
 
 
 @pytest.mark.parametrize(

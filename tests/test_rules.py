@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import oracle as oracle_module
 from dlink.engine import Selection, analyse, fix
 from dlink.rules import ALL_RULES, Context
 
@@ -189,6 +190,19 @@ def test_rule(source: str, codes: list[str], fixed: str | None) -> None:
     again = fix(result.data, _context())
     assert not again.changed, "fix must be idempotent"
     assert not [f for f in again.remaining if f.fixable]
+    assert result.withheld is None and again.withheld is None
+    if oracle_module._oracle is not None and fixed is not None:
+        # BuildKit reads every instruction but LABEL exactly as before (where the oracle
+        # has a wheel; test_fix_safety covers the same with the oracle made mandatory).
+        def others(text: str) -> list[dict[str, object]]:
+            views = [oracle_module.oracle_view(c) for c in oracle_module.oracle().parse_string(text)]
+            return [
+                {k: v for k, v in view.items() if k not in ("start_line", "end_line")}
+                for view in views
+                if str(view["cmd"]).lower() != "label"
+            ]
+
+        assert others(result.data.decode("utf-8-sig")) == others(source.lstrip("\ufeff"))
 
 
 def test_build_arg_resolves_an_unresolved_label() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -108,6 +111,8 @@ def test_verify_json(
         "expected": WIDGET,
         "ok": ok,
         "labels": labels,
+        "index_annotations": None,
+        "platforms": [{"platform": None, "source": source, "ok": ok}],
     }
 
 
@@ -272,3 +277,127 @@ def test_verify_as_a_process(images: dict[str, str]) -> None:
     assert done.stdout == ""
     assert done.stderr.splitlines()[0].startswith("dlink: error: image not found: ")
     assert "Traceback" not in done.stderr and PASSWORD not in done.stderr
+
+
+# -- index annotations: verify reads the index itself too ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def annotated(registry: Registry) -> str:
+    both = ("linux/amd64", "linux/arm64")
+    push_image(registry, "verify/index-right", "v1", {SOURCE: WIDGET}, platforms=both,
+               index_annotations={SOURCE: WIDGET})  # fmt: skip
+    push_image(registry, "verify/index-wrong", "v1", {SOURCE: WIDGET}, platforms=both,
+               index_annotations={SOURCE: OTHER})  # fmt: skip
+    push_image(registry, "verify/index-bare", "v1", {SOURCE: WIDGET}, platforms=both)
+    push_image(registry, "verify/one-platform-unlabelled", "v1", {SOURCE: WIDGET}, platforms=both,
+               platform_labels={"linux/arm64": {SOURCE: ""}}, index_annotations={SOURCE: WIDGET})  # fmt: skip
+    return registry.host
+
+
+@pytest.mark.parametrize(
+    ("repository", "code", "index_line"),
+    [
+        pytest.param("verify/index-right", 0, f"[index]: annotation {SOURCE}={WIDGET} matches", id="annotated"),
+        pytest.param("verify/index-wrong", 1, f"[index]: annotation {SOURCE} is '{OTHER}', expected '{WIDGET}'", id="wrong-annotation"),
+        pytest.param("verify/index-bare", 0, f"[index]: no {SOURCE} annotation on the index", id="no-annotation-is-a-note"),
+    ],
+)  # fmt: skip
+def test_verify_reads_index_annotations(
+    annotated: str,
+    repository: str,
+    code: int,
+    index_line: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = f"{annotated}/{repository}:v1"
+    result, out, err = _run(
+        ["verify", image, "--repo-url", WIDGET, *LOGIN], capsys, monkeypatch, PASSWORD
+    )
+    assert result == code, out + err
+    assert out.splitlines()[0] == f"{image} {index_line}" or out.splitlines()[0].startswith(
+        f"{image} {index_line}"
+    )
+    assert len(out.splitlines()) == 3  # the index, then each platform
+
+
+def test_verify_names_the_platform_missing_the_label(
+    annotated: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = f"{annotated}/verify/one-platform-unlabelled:v1"
+    argv = ["verify", image, "--repo-url", WIDGET, "--format", "json", *LOGIN]
+    code, out, _ = _run(argv, capsys, monkeypatch, PASSWORD)
+    assert code == 1
+    document = json.loads(out)
+    assert document["index_annotations"] == {SOURCE: WIDGET}
+    assert document["platforms"] == [
+        {"platform": "linux/amd64", "source": WIDGET, "ok": True},
+        {"platform": "linux/arm64", "source": "", "ok": False},
+    ]
+
+
+# -- a hostile registry: answers no real registry sends, each a one-line error ------------
+
+
+@pytest.fixture
+def hostile_registry() -> Iterator[str]:
+    """An http.server speaking the distribution API with hostile answers, by repository:
+    `deep` serves a manifest nested 100,000 levels, `header` a 70 KiB header line,
+    `headers` 200 headers. The distribution registry cannot be made to send these."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/v2/acme/deep/"):
+                self._answer(b"[" * 100_000 + b"]" * 100_000)
+            elif self.path.startswith("/v2/acme/header/"):
+                self._answer(b"{}", [("X-Padding", "a" * 70 * 1024)])
+            elif self.path.startswith("/v2/acme/headers/"):
+                self._answer(b"{}", [(f"X-H{i}", "x") for i in range(200)])
+            else:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        def _answer(self, body: bytes, headers: list[tuple[str, str]] = ()) -> None:  # type: ignore[assignment]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("repository", "fragment"),
+    [
+        pytest.param("deep", "its manifest is not JSON (nested deeper than 64 levels)", id="nested-json"),
+        pytest.param("header", "sent an invalid HTTP answer", id="header-over-64k"),
+        pytest.param("headers", "sent an invalid HTTP answer", id="too-many-headers"),
+    ],
+)  # fmt: skip
+def test_verify_hostile_answers_are_one_line_errors(
+    hostile_registry: str,
+    repository: str,
+    fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = f"{hostile_registry}/acme/{repository}:v1"
+    code, out, err = _run(["verify", image, "--repo-url", WIDGET], capsys, monkeypatch)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("dlink: error: ") and fragment in err.splitlines()[0], err
+    assert "Traceback" not in err and len(err.splitlines()[0]) < 300

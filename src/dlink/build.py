@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -25,7 +26,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dlink.errors import DlinkError
-from dlink.registry import Credentials, ImageRef, RegistryError, is_loopback, parse_image_ref
+from dlink.registry import (
+    Credentials,
+    ImageRef,
+    RegistryError,
+    is_loopback,
+    parse_image_ref,
+    shown_reference,
+)
 
 ENGINE_NAMES = ("docker", "podman", "buildah")
 SOURCE_LABEL = "org.opencontainers.image.source"
@@ -50,6 +58,15 @@ class Engine:
     name: str  # one of ENGINE_NAMES
     executable: str
     buildx: bool = False
+    # podman/buildah: `manifest annotate --index` exists (buildah 1.34+, podman 5); older
+    # versions cannot annotate the index itself, only each image's manifest.
+    index_annotations: bool = False
+    # buildx: the builder's driver ("docker", "docker-container", ...), when known.
+    buildx_driver: str | None = None
+
+    @property
+    def daemonless(self) -> bool:
+        return self.name in {"podman", "buildah"}
 
     @property
     def supports_annotations(self) -> bool:
@@ -73,7 +90,25 @@ class BuildSpec:
     annotations: Mapping[str, str] = field(default_factory=dict)
     build_args: tuple[str, ...] = ()  # NAME=VALUE or NAME, passed as given
     target: str | None = None
-    platform: str | None = None
+    platform: str | None = None  # one platform or a comma-separated list
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    provenance: str | None = None  # buildx only: "false", "mode=max", ...
+    sbom: str | None = None  # buildx only
+    secrets: tuple[str, ...] = ()  # id=NAME,src=PATH or id=NAME,env=VAR: never a value
+    ssh: tuple[str, ...] = ()
+    # podman/buildah with several platforms: the local manifest list the build fills.
+    manifest_list: str | None = None
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        if not self.platform:
+            return ()
+        return tuple(part.strip() for part in self.platform.split(",") if part.strip())
+
+    @property
+    def multi_platform(self) -> bool:
+        return len(self.platforms) > 1
 
 
 @dataclass(frozen=True)
@@ -81,13 +116,16 @@ class Command:
     """One engine invocation; `secret_on_stdin` means the token is written to its stdin."""
 
     argv: tuple[str, ...]
-    action: str  # "login", "build" or "push"
+    action: str  # "login", "build", "push", "annotate" or "cleanup"
     subject: str  # the registry, context or tag it acts on
     secret_on_stdin: bool = False
+    may_fail: bool = False  # cleanup: a failure is reported, not fatal
 
-    def display(self) -> str:
-        """The command as a shell line; a secret on stdin shows as `***`."""
-        line = shlex.join(self.argv)
+    def display(self, secrets: Iterable[str] = ()) -> str:
+        """The command as a shell line; a secret on stdin shows as `***`, and so does
+        anything in argv that looks like a credential (defence in depth: build-push
+        refuses such values before it gets here)."""
+        line = shlex.join(redact_text(word, secrets) for word in self.argv)
         return f"printf '%s\\n' '{MASK}' | {line}" if self.secret_on_stdin else line
 
     def describe(self) -> str:
@@ -102,6 +140,8 @@ _FAILURE_HINTS = {
     "login": "check the user name and the token (and that the token may write packages)",
     "build": "see the engine's output above",
     "push": "check the image name and that your credentials may push to it",
+    "annotate": "see the engine's output above",
+    "cleanup": "see the engine's output above",
 }
 
 
@@ -151,6 +191,46 @@ def find_engine(name: str | None, environ: Mapping[str, str]) -> Engine:
         "no container engine found on PATH (looked for docker, podman, buildah)",
         hint="install one of them, or choose one with --engine",
     )
+
+
+def _probe(argv: Sequence[str], environ: Mapping[str, str] | None) -> str:
+    """The output of a quick, read-only engine query; '' when it fails."""
+    try:
+        result = subprocess.run(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=30,
+            env=None if environ is None else dict(environ),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout + result.stderr if result.returncode == 0 else ""
+
+
+def parse_buildx_driver(inspect_output: str) -> str | None:
+    """The `Driver:` of `docker buildx inspect`'s first node; None when absent."""
+    for line in inspect_output.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "driver" and value.strip():
+            return value.strip()
+    return None
+
+
+def probe_engine(engine: Engine, environ: Mapping[str, str] | None = None) -> Engine:
+    """`engine` with what only asking it tells: the buildx driver, index annotations."""
+    from dataclasses import replace
+
+    if engine.buildx:
+        output = _probe([engine.executable, "buildx", "inspect"], environ)
+        return replace(engine, buildx_driver=parse_buildx_driver(output))
+    if engine.daemonless:
+        output = _probe([engine.executable, "manifest", "annotate", "--help"], environ)
+        return replace(engine, index_annotations="--index" in output)
+    return engine
 
 
 def daemon_problem(engine: Engine, output: str) -> DlinkError:
@@ -228,9 +308,12 @@ def parse_tag(tag: str) -> ImageRef:
     try:
         ref = parse_image_ref(tag)
     except RegistryError as error:
-        raise DlinkError(f"invalid tag {tag!r}: {error.message}", hint=error.hint) from None
+        raise DlinkError(f"invalid tag: {error.message}", hint=error.hint) from None
     if ref.is_digest:
-        raise DlinkError(f"cannot push to a digest: {tag!r}", hint="give a tag, e.g. NAME:latest")
+        raise DlinkError(
+            f"cannot push to a digest: {shown_reference(tag)!r}",
+            hint="give a tag, e.g. NAME:latest",
+        )
     return ref
 
 
@@ -250,13 +333,25 @@ def foreign_owner(ref: ImageRef, repo_url: str) -> str | None:
     )
 
 
+# The latest moment an RFC 3339 timestamp with a four-digit year can name.
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+
+
 def created_timestamp(environ: Mapping[str, str], now: datetime) -> str:
     """RFC 3339 UTC time for org.opencontainers.image.created; SOURCE_DATE_EPOCH wins."""
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch:
-        if not epoch.isdigit():
+        # ASCII digits only: str.isdigit() also accepts other scripts' digits and '²'.
+        if not (epoch.isascii() and epoch.isdigit()):
             raise DlinkError(
-                f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}",
+                f"SOURCE_DATE_EPOCH must be whole seconds since 1970 in ASCII digits, "
+                f"not {epoch[:40]!r}",
+                hint="e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)",
+            )
+        if len(epoch) > 12 or int(epoch) > _MAX_EPOCH:
+            raise DlinkError(
+                f"SOURCE_DATE_EPOCH is out of range: {epoch[:40]} is after the year 9999",
+                hint="e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)",
             )
         moment = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
     else:
@@ -273,14 +368,83 @@ def mentions_label(dockerfile: bytes, key: str) -> bool:
     return key.encode() in dockerfile
 
 
-def annotation_argument(key: str, value: str, platform: str | None) -> str:
-    """buildx's `--annotation` value: index and manifest for multi-platform builds.
+def _attestations_requested(value: str | None) -> bool | None:
+    """--provenance/--sbom: True when asked for, False when turned off, None when not given."""
+    if value is None:
+        return None
+    return value.strip().lower() not in {"false", "0", "no", "off"}
 
-    BuildKit refuses index annotations when it exports a single image, so a
-    single-platform build annotates only the manifest.
+
+def buildx_pushes_index(engine: Engine, spec: BuildSpec, environ: Mapping[str, str]) -> bool:
+    """Whether a buildx push of `spec` can be an index rather than a single manifest.
+
+    Several platforms always make an index; so do attestations (provenance, SBOM),
+    which buildx adds by default with every driver but the plain `docker` one, unless
+    BUILDX_NO_DEFAULT_ATTESTATIONS is set.
     """
-    multi = platform is not None and "," in platform
-    return f"{'index,manifest' if multi else 'manifest'}:{key}={value}"
+    if spec.multi_platform:
+        return True
+    provenance = _attestations_requested(spec.provenance)
+    sbom = _attestations_requested(spec.sbom)
+    if provenance or sbom:
+        return True
+    if provenance is False:
+        return False
+    if environ.get("BUILDX_NO_DEFAULT_ATTESTATIONS", "").strip() not in {"", "0", "false"}:
+        return False
+    return engine.buildx_driver not in {None, "docker"}
+
+
+def annotation_argument(key: str, value: str, index: bool) -> str:
+    """buildx's `--annotation` value: index and manifest when the push is an index.
+
+    BuildKit refuses index annotations when it exports a single image, so a push that
+    is one manifest annotates only the manifest.
+    """
+    return f"{'index,manifest' if index else 'manifest'}:{key}={value}"
+
+
+def unsupported(engine: Engine, spec: BuildSpec) -> DlinkError | None:
+    """Why `engine` cannot do what `spec` asks (checked before anything runs), or None."""
+    if engine.name == "docker" and not engine.buildx:
+        if spec.multi_platform:
+            return DlinkError(
+                f"docker without buildx cannot build several platforms ({spec.platform})",
+                hint="install the buildx plugin, or use --engine podman / buildah, "
+                "or build one --platform at a time",
+            )
+        asked = [
+            option
+            for option, value in (
+                ("--cache-to", spec.cache_to),
+                ("--provenance", spec.provenance),
+                ("--sbom", spec.sbom),
+                ("--secret", spec.secrets),
+                ("--ssh", spec.ssh),
+            )
+            if value
+        ]
+        if asked:
+            return DlinkError(
+                f"docker without buildx does not support {', '.join(asked)}",
+                hint="install the buildx plugin (BuildKit), or use --engine podman / buildah",
+            )
+    if engine.daemonless:
+        asked = [
+            option
+            for option, value in (("--provenance", spec.provenance), ("--sbom", spec.sbom))
+            if value
+        ]
+        if asked:
+            return DlinkError(
+                f"{engine.name} does not support {', '.join(asked)} (BuildKit attestations)",
+                hint="use docker with buildx for provenance and SBOM attestations",
+            )
+        if len(spec.cache_from) > 1 or len(spec.cache_to) > 1:
+            return DlinkError(
+                f"{engine.name} takes one --cache-from and one --cache-to (a repository)"
+            )
+    return None
 
 
 def _tls_flags(engine: Engine, registry: str) -> list[str]:
@@ -298,21 +462,34 @@ def login_command(engine: Engine, registry: str, username: str) -> Command:
     return Command(tuple(argv), "login", registry, secret_on_stdin=True)
 
 
-def build_command(engine: Engine, spec: BuildSpec) -> Command:
+def build_command(
+    engine: Engine, spec: BuildSpec, environ: Mapping[str, str] | None = None
+) -> Command:
     """The engine's build command for `spec` (buildx also pushes, with `--push`)."""
+    problem = unsupported(engine, spec)
+    if problem is not None:
+        raise problem
     if engine.buildx:
         argv = [engine.executable, "buildx", "build"]
     else:
         argv = [engine.executable, "build"]
     argv += ["--file", spec.dockerfile]
-    for tag in spec.tags:
-        argv += ["--tag", tag]
+    if spec.manifest_list is not None:
+        argv += ["--manifest", spec.manifest_list]  # tags are pushed from the list
+        if engine.name == "podman" and not (spec.cache_from or spec.cache_to):
+            # podman 4.3 reuses a cached layer built for another platform (FROM scratch),
+            # so the list ends up with one platform; without layer caching it has all.
+            argv.append("--layers=false")
+    else:
+        for tag in spec.tags:
+            argv += ["--tag", tag]
     for key, value in spec.labels.items():
         argv += ["--label", f"{key}={value}"]
     if engine.supports_annotations:
+        index = engine.buildx and buildx_pushes_index(engine, spec, environ or {})
         for key, value in spec.annotations.items():
             if engine.buildx:
-                argv += ["--annotation", annotation_argument(key, value, spec.platform)]
+                argv += ["--annotation", annotation_argument(key, value, index)]
             else:
                 argv += ["--annotation", f"{key}={value}"]
     for build_arg in spec.build_args:
@@ -320,7 +497,19 @@ def build_command(engine: Engine, spec: BuildSpec) -> Command:
     if spec.target:
         argv += ["--target", spec.target]
     if spec.platform:
-        argv += ["--platform", spec.platform]
+        argv += ["--platform", ",".join(spec.platforms)]
+    for option, values in (
+        ("--cache-from", spec.cache_from),
+        ("--cache-to", spec.cache_to),
+        ("--secret", spec.secrets),
+        ("--ssh", spec.ssh),
+    ):
+        for value in values:
+            argv += [option, value]
+    if spec.provenance is not None:
+        argv.append(f"--provenance={spec.provenance}")
+    if spec.sbom is not None:
+        argv.append(f"--sbom={spec.sbom}")
     if engine.pushes_while_building:
         argv.append("--push")
     argv.append(spec.context)
@@ -328,10 +517,28 @@ def build_command(engine: Engine, spec: BuildSpec) -> Command:
 
 
 def push_commands(engine: Engine, spec: BuildSpec) -> list[Command]:
-    """One push per tag, except with buildx, whose build already pushed them."""
+    """One push per tag, except with buildx, whose build already pushed them.
+
+    podman and buildah push a manifest list with `manifest push --all` (every platform's
+    image, then the list as an OCI index); index annotations first, where the engine
+    can set them, and the local list is removed at the end.
+    """
     if engine.pushes_while_building:
         return []
     commands = []
+    listed = spec.manifest_list
+    if listed is not None:
+        if engine.index_annotations:
+            for key, value in spec.annotations.items():
+                annotate = [engine.executable, "manifest", "annotate", "--index"]
+                annotate += ["--annotation", f"{key}={value}", listed]
+                commands.append(Command(tuple(annotate), "annotate", listed))
+        for tag in spec.tags:
+            registry = parse_tag(tag).registry
+            push = [engine.executable, "manifest", "push", "--all", "--format", "oci"]
+            push += [*_tls_flags(engine, registry), listed, f"docker://{tag}"]
+            commands.append(Command(tuple(push), "push", tag))
+        return commands
     for tag in spec.tags:
         registry = parse_tag(tag).registry
         argv = (engine.executable, "push", *_tls_flags(engine, registry), tag)
@@ -339,17 +546,36 @@ def push_commands(engine: Engine, spec: BuildSpec) -> list[Command]:
     return commands
 
 
+def cleanup_commands(engine: Engine, spec: BuildSpec) -> list[Command]:
+    """Remove the local manifest list a podman/buildah multi-platform build made."""
+    if spec.manifest_list is None:
+        return []
+    argv = (engine.executable, "manifest", "rm", spec.manifest_list)
+    return [Command(argv, "cleanup", spec.manifest_list, may_fail=True)]
+
+
 def plan_commands(
-    engine: Engine, spec: BuildSpec, logins: Sequence[tuple[str, str]]
+    engine: Engine,
+    spec: BuildSpec,
+    logins: Sequence[tuple[str, str]],
+    environ: Mapping[str, str] | None = None,
 ) -> list[Command]:
     """Everything a build-push runs, in order: logins (registry, user), build, pushes."""
     commands = [login_command(engine, registry, user) for registry, user in logins]
-    commands.append(build_command(engine, spec))
+    commands.append(build_command(engine, spec, environ))
     commands += push_commands(engine, spec)
+    commands += cleanup_commands(engine, spec)
     return commands
 
 
 # -- running -------------------------------------------------------------------------------
+
+
+# Access tokens whose shape alone says what they are (GitHub, GitLab).
+TOKEN_SHAPE = re.compile(
+    r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|gl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_-]{16,})"
+)
+_URL_WITH_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s@/]*@")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -360,11 +586,22 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with the given secrets, token shapes and URL credentials replaced by `***`."""
+    text = TOKEN_SHAPE.sub(MASK, redact(text, secrets))
+    if "@" in text:
+        from dlink.repo import redact_url
+
+        text = redact_url(text)
+    return text
+
+
 def run_command(
     command: Command,
     *,
     secret: str | None,
     on_output: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
 ) -> int:
     """Run `command`, streaming its output (stdout and stderr, redacted) line by line.
 
@@ -384,6 +621,7 @@ def run_command(
             encoding="utf-8",
             errors="replace",
             bufsize=1,
+            env=None if env is None else dict(env),
         )
     except OSError as error:
         reason = error.strerror or type(error).__name__

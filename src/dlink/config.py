@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,16 +29,46 @@ FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
 
 @dataclass(frozen=True)
+class PerFile:
+    """One entry of the `per-file` table: settings for the files a pattern matches."""
+
+    pattern: str  # gitignore syntax, relative to the config file's directory
+    targets: tuple[str, ...] | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    build_args: tuple[tuple[str, str], ...] = ()
+    platforms: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Config:
-    """Settings for the files below one config file; `path` is that file (None: defaults)."""
+    """Settings for the files below one config file; `path` is that file (None: defaults).
+
+    `exclude` None means the default exclude set (dlink.files.DEFAULT_EXCLUDE); a list
+    replaces it, `extend_exclude` adds to whichever applies.
+    """
 
     repo_url: str | None = None
     remote: str | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    per_file: tuple[PerFile, ...] = ()
     fail_on: str | None = None
+    unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """What the `per-file` entries matching one file say (None: not set by any)."""
+
+    targets: tuple[str, ...] | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    build_args: dict[str, str] | None = None
+    platforms: tuple[str, ...] | None = None
 
 
 DEFAULT = Config()
@@ -94,6 +125,33 @@ def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bo
     return ignored_by is None or selected_by > ignored_by
 
 
+def file_settings(config: Config, path: Path) -> FileSettings:
+    """The `per-file` settings for `path`: every matching entry, in order; for each key the
+    last entry that sets it wins (`ignore` and `build-args` accumulate)."""
+    if not config.per_file or config.path is None:
+        return FileSettings()
+    from dlink.files import compile_patterns
+
+    base = Path(os.path.abspath(config.path)).parent
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(base).as_posix()
+    except ValueError:
+        return FileSettings()  # --config FILE elsewhere: its per-file table has no anchor here
+    targets = select = platforms = None
+    ignore: tuple[str, ...] = ()
+    build_args: dict[str, str] | None = None
+    for entry in config.per_file:
+        if not compile_patterns((entry.pattern,)).match(relative):
+            continue
+        targets = entry.targets if entry.targets is not None else targets
+        select = entry.select if entry.select is not None else select
+        platforms = entry.platforms if entry.platforms is not None else platforms
+        ignore += entry.ignore
+        if entry.build_args:
+            build_args = {**(build_args or {}), **dict(entry.build_args)}
+    return FileSettings(targets, select, ignore, build_args, platforms)
+
+
 def _longest_prefix(code: str, prefixes: Sequence[str]) -> int | None:
     lengths = [len(prefix) for prefix in prefixes if code.startswith(prefix)]
     return max(lengths) if lengths else None
@@ -128,6 +186,13 @@ def _config_in(directory: Path) -> Config | None:
     dlink_toml = directory / DLINK_TOML
     if dlink_toml.is_file():
         return _parse(_read_toml(dlink_toml), dlink_toml, where=None)
+    if os.path.lexists(dlink_toml):
+        # A directory (or a FIFO, a broken symlink) where a config file should be: saying
+        # so beats silently running with other settings.
+        raise DlinkError(
+            f"{dlink_toml}: not a regular file",
+            hint="a .dlink.toml must be a TOML file; remove or rename this one",
+        )
     pyproject = directory / PYPROJECT_TOML
     if pyproject.is_file():
         try:
@@ -145,6 +210,8 @@ def _config_in(directory: Path) -> Config | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise DlinkError(f"{path}: is a directory, not a config file")
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -155,6 +222,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        # tomllib reads arrays and inline tables recursively: thousands of levels exhaust
+        # Python's stack. No real config nests like that.
+        raise DlinkError(f"{path}: invalid TOML: nested too deeply") from None
     except UnicodeDecodeError as error:
         raise DlinkError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
@@ -189,11 +260,44 @@ def _parse(table: Mapping[str, Any], path: Path, *, where: str | None) -> Config
         if spec is None:
             raise DlinkError(f"{path}: unknown key {key!r}{place}", hint=_unknown_key_hint(key))
         field_name, convert, expected = spec
-        converted = convert(value)
+        converted = _per_file(value, path, place) if key == "per-file" else convert(value)
         if converted is None:
-            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {value!r}")
+            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {_short(value)}")
         values[field_name] = converted
     return Config(path=path, **values)
+
+
+def _short(value: object) -> str:
+    # reprlib bounds depth and length: a value nested thousands deep prints as `[[...]]`.
+    return reprlib.repr(value)
+
+
+def _per_file(value: object, path: Path, place: str) -> tuple[PerFile, ...] | None:
+    """`per-file = { "PATTERN" = { targets = [...], ... } }`, in the order written."""
+    if not isinstance(value, dict):
+        return None
+    entries: list[PerFile] = []
+    for pattern, table in value.items():
+        where = f"per-file {pattern!r}{place}"
+        if not pattern:
+            raise DlinkError(f"{path}: per-file{place}: an empty pattern matches nothing")
+        if not isinstance(table, dict):
+            raise DlinkError(f"{path}: {where} must be a table, not {_short(table)}")
+        fields: dict[str, Any] = {}
+        for key, item in table.items():
+            spec = _PER_FILE_KEYS.get(key)
+            if spec is None:
+                known = ", ".join(sorted(_PER_FILE_KEYS))
+                raise DlinkError(
+                    f"{path}: unknown key {key!r} in {where}", hint=f"known keys: {known}"
+                )
+            field_name, convert, expected = spec
+            converted = convert(item)
+            if converted is None:
+                raise DlinkError(f"{path}: {key!r} in {where} must be {expected}, not {_short(item)}")
+            fields[field_name] = converted
+        entries.append(PerFile(pattern, **fields))
+    return tuple(entries)
 
 
 def _unknown_key_hint(key: str) -> str:
@@ -211,6 +315,10 @@ def _unknown_key_hint(key: str) -> str:
 # Each converter returns the field's value, or None when `value` is not acceptable.
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _fail_on(value: object) -> str | None:
@@ -231,13 +339,42 @@ def _globs(value: object) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def _names(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        return None
+    return tuple(value)
+
+
+def _build_args(value: object) -> tuple[tuple[str, str], ...] | None:
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and name and isinstance(item, str) for name, item in value.items()
+    ):
+        return None
+    return tuple(value.items())
+
+
 _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "repo-url": ("repo_url", _text, "a non-empty string"),
     "remote": ("remote", _text, "a non-empty string"),
     "select": ("select", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
     "ignore": ("ignore", _codes, 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'),
-    "exclude": ("exclude", _globs, "a list of non-empty glob strings"),
+    "exclude": ("exclude", _globs, "a list of non-empty gitignore-style patterns"),
+    "extend-exclude": ("extend_exclude", _globs, "a list of non-empty gitignore-style patterns"),
+    "per-file": ("per_file", _globs, 'a table of tables: per-file."PATTERN" = { targets = [...] }'),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "unsafe-fixes": ("unsafe_fixes", _bool, "true or false"),
+}
+
+
+_CODES = 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'
+_PER_FILE_KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
+    "targets": ("targets", _names, "a list of stage names"),
+    "select": ("select", _codes, _CODES),
+    "ignore": ("ignore", _codes, _CODES),
+    "build-args": ("build_args", _build_args, 'a table of strings: { NAME = "value" }'),
+    "platforms": ("platforms", _names, 'a list of platforms such as "linux/amd64"'),
 }
 
 

@@ -1,21 +1,29 @@
-"""Parse, run the rules, honour suppressions, and fix until nothing changes. No I/O."""
+"""Parse, run the rules, honour suppressions, and fix until nothing changes. No I/O.
+
+Every fix is verified before it is returned (`verify_fix`): the new text must
+read, keep every non-LABEL instruction, give every stage exactly the labels
+intended, and be left alone by another fix round. Otherwise the fix is withheld
+and the caller writes nothing.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from dlink.directives import scan
 from dlink.edits import apply_edits
 from dlink.findings import Finding
-from dlink.model import Model, ModelError, build
-from dlink.rules import ALL_RULES, SOURCE_KEY, UNREADABLE, Context, Subject
-from dlink.syntax import Dockerfile, ParseError, parse
+from dlink.model import DEFAULT_PLATFORM, Model, ModelError, build
+from dlink.rules import ALL_RULES, RULES_BY_CODE, SOURCE_KEY, UNREADABLE, Context, Subject
+from dlink.syntax import Dockerfile, Instruction, ParseError, parse
+from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import encode
 
-_IGNORE = re.compile(r"dlink:\s*ignore\s*=\s*([A-Za-z0-9_, ]+)")
-_SKIP_FILE = re.compile(r"dlink:\s*skip-file\b")
 MAX_ROUNDS = 10
+# The rules whose fix sets the image's source label to the repository's URL (DLK103 and
+# DLK104 write the canonical form of the repository the label already names).
+_SOURCE_FIXES = frozenset({"DLK101", "DLK102", "DLK109"})
 
 
 @dataclass(frozen=True)
@@ -34,75 +42,91 @@ class Analysis:
     findings: list[Finding]
     dockerfile: Dockerfile | None  # None when the file could not be read
     skipped: bool = False  # `# dlink: skip-file`
-    model: Model | None = None  # built unless the file is unreadable or skipped
+    model: Model | None = None  # built (for the first platform) unless unreadable or skipped
+    models: tuple[Model, ...] = ()  # one per platform
 
 
 @dataclass(frozen=True)
 class FixResult:
-    data: bytes  # the fixed file (the input when nothing changed)
+    data: bytes  # the fixed file (the input when nothing changed or the fix was withheld)
     changed: bool
     fixed: int  # edits applied
-    remaining: list[Finding]  # what is still wrong after fixing
+    remaining: list[Finding]  # what is still wrong after fixing (before, when withheld)
+    withheld: str | None = None  # why a fix was computed but must not be written
 
 
 def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
     info = UNREADABLE
-    return Finding(path, error.line, 1, error.line, 1, info.code, info.name, info.severity,
-                   error.reason, False)
-
-
-def _skips_file(dockerfile: Dockerfile) -> bool:
-    first = dockerfile.instructions[0].start if dockerfile.instructions else len(dockerfile.text)
-    return any(
-        line.lstrip().startswith("#") and _SKIP_FILE.search(line)
-        for line in dockerfile.text[:first].splitlines()
+    return Finding(
+        path, error.line, 1, error.line, 1, info.code, info.name, info.severity, error.reason, False
     )
 
 
-def _suppressed(finding: Finding, dockerfile: Dockerfile) -> bool:
-    for instruction in dockerfile.instructions:
-        if instruction.start_line <= finding.line <= instruction.end_line:
-            for comment in instruction.comments:
-                match = _IGNORE.search(comment)
-                if match and any(
-                    finding.code.startswith(code.strip().upper())
-                    for code in match.group(1).split(",")
-                    if code.strip()
-                ):
-                    return True
-            return False
-    return False
+def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
+    """One list of findings for all platforms; one found for some platforms only says which."""
+    seen: dict[tuple[int, int, str, str], tuple[Finding, list[str]]] = {}
+    for platform, findings in per_platform:
+        for finding in findings:
+            key = (finding.line, finding.column, finding.code, finding.message)
+            if key in seen:
+                seen[key][1].append(platform)
+            else:
+                seen[key] = (finding, [platform])
+    merged = []
+    for finding, platforms in seen.values():
+        if len(platforms) < len(per_platform):
+            finding = replace(finding, message=f"{finding.message} (platform {', '.join(platforms)})")
+        merged.append(finding)
+    return merged
 
 
 def analyse(data: bytes, context: Context, selection: Selection = Selection()) -> Analysis:
-    """All findings for one file's bytes."""
+    """All findings for one file's bytes, for every platform of the context."""
     try:
         dockerfile = parse(data)
-        if _skips_file(dockerfile):
+        directives = scan(dockerfile, RULES_BY_CODE)
+        if directives.skip_file:
             return Analysis([], dockerfile, skipped=True)
-        model = build(dockerfile, context.build_args)
-        model.target(context.target)
+        models = []
+        for platform in context.platforms or (DEFAULT_PLATFORM,):
+            model = build(dockerfile, context.build_args, platform)
+            model.target(context.target)
+            models.append(model)
     except (ParseError, ModelError) as error:
         finding = _unreadable(context.path, error)
         return Analysis([finding] if selection.wants(finding.code) else [], None)
-    subject = Subject(dockerfile, model, context)
-    findings: list[Finding] = []
-    for rule in ALL_RULES:
-        if rule.check is None or not selection.wants(rule.info.code):
-            continue
-        findings += [f for f in rule.check(subject) if not _suppressed(f, dockerfile)]
+    wanted = [r for r in ALL_RULES if r.check is not None and selection.wants(r.info.code)]
+    per_platform = []
+    for model in models:
+        subject = Subject(dockerfile, model, context, directives)
+        found: list[Finding] = []
+        for rule in wanted:
+            assert rule.check is not None
+            found += [f for f in rule.check(subject) if not directives.suppresses(f.code, f.line)]
+        per_platform.append((model.platform, found))
+    findings = _merge(per_platform)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return Analysis(findings, dockerfile, model=model)
+    return Analysis(findings, dockerfile, model=models[0], models=tuple(models))
 
 
-def fix(data: bytes, context: Context, selection: Selection = Selection()) -> FixResult:
-    """Apply fixes round by round (bounded) until no fixable finding is left."""
+def fix(
+    data: bytes, context: Context, selection: Selection = Selection(), *, unsafe_fixes: bool = False
+) -> FixResult:
+    """Apply fixes round by round (bounded) until no fixable finding is left, then verify.
+
+    Only safe fixes, unless `unsafe_fixes`: an unsafe one stays among `remaining`.
+    """
     current = data
     applied = 0
-    analysis = analyse(current, context, selection)
+    first = analysis = analyse(current, context, selection)
     for _ in range(MAX_ROUNDS):
         dockerfile = analysis.dockerfile
-        edits = [edit for finding in analysis.findings for edit in finding.edits]
+        edits = [
+            edit
+            for finding in analysis.findings
+            if finding.fix_safe or unsafe_fixes
+            for edit in finding.edits
+        ]
         if dockerfile is None or not edits:
             break
         text, count = apply_edits(dockerfile.text, edits)
@@ -112,7 +136,127 @@ def fix(data: bytes, context: Context, selection: Selection = Selection()) -> Fi
         current = candidate
         applied += count
         analysis = analyse(current, context, selection)
-    return FixResult(current, current != data, applied, analysis.findings)
+    if current == data:
+        return FixResult(data, False, 0, analysis.findings)
+    problem = verify_fix(first, current, context, selection, analysis, unsafe_fixes=unsafe_fixes)
+    if problem is not None:
+        return FixResult(data, False, 0, first.findings, withheld=problem)
+    return FixResult(current, True, applied, analysis.findings)
+
+
+def _shape(instruction: Instruction, escape: str = "\\") -> tuple[object, ...]:
+    """What BuildKit builds from an instruction: command, flags, arguments, heredocs.
+
+    For `ONBUILD LABEL` (which images built FROM this one run) the labels it sets,
+    each pair as the lexer reads it, so that re-quoting that keeps the values passes.
+    """
+    sub = instruction.sub
+    if sub is not None and sub.name == "label":
+        lex = ShellLex(escape)
+        pairs = []
+        for pair in sub.pairs:
+            try:
+                key, value = lex.process_word(pair.key.text, {}), lex.process_word(pair.value.text, {})
+            except LexError:
+                return (instruction.name, sub.logical)
+            pairs.append((key.value, value.value, frozenset(key.unmatched | value.unmatched)))
+        return (instruction.name, "label", tuple(pairs))
+    return (instruction.name, instruction.flags, instruction.args, instruction.json,
+            instruction.heredocs, _shape(sub, escape) if sub else None)  # fmt: skip
+
+
+def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str]]], object]]:
+    """Per stage: the labels it sets itself (last one wins, source label left out) and the
+    source label its image ends with. Linear: a stage's parent always comes before it."""
+    unset = object()
+    result: list[tuple[dict[str, tuple[str, frozenset[str]]], object]] = []
+    for stage in model.stages:
+        own: dict[str, tuple[str, frozenset[str]]] = {}
+        for setting in stage.labels:
+            own[setting.key] = (setting.value, setting.unresolved)
+        source = own.pop(SOURCE_KEY, unset)
+        if source is unset:
+            source = result[stage.parent][1] if stage.parent is not None else None
+        result.append((own, source))
+    return result
+
+
+def _canonical_of(old: object, new: object) -> bool:
+    """Whether the new source label is the canonical URL of the repository the old one named."""
+    from dlink.rules.source_value import source_repository
+
+    if not (isinstance(old, tuple) and isinstance(new, tuple)) or new[1]:
+        return False
+    return bool(source_repository(str(old[0])) == new[0])
+
+
+def verify_fix(
+    before: Analysis,
+    fixed: bytes,
+    context: Context,
+    selection: Selection,
+    after: Analysis | None = None,
+    *,
+    unsafe_fixes: bool = False,
+) -> str | None:
+    """Why the fixed bytes must not be written, or None when they are safe.
+
+    (a) the text reads and builds; (b) every instruction but LABEL is what it was;
+    (c) every stage ends with the labels it had, except the source label, which may
+    only become the repository's URL, and does in the target stage when a source
+    fix was made; (d) another fix round would change nothing. `after` is the analysis
+    of `fixed` when the caller has it already.
+
+    The source label may also become the canonical form of the repository it already
+    names (DLK103 and DLK104 keep the label's own repository).
+    """
+    old = before.dockerfile
+    if old is None:
+        return "the file could not be read before the fix"
+    try:
+        new = parse(fixed)
+    except ParseError as error:
+        return f"the fixed text would not parse (line {error.line}: {error.reason})"
+    if (new.escape, new.directives) != (old.escape, old.directives):
+        return "the fix would change the parser directives"
+    keep = [_shape(i, old.escape) for i in old.instructions if i.name != "label"]
+    got = [_shape(i, new.escape) for i in new.instructions if i.name != "label"]
+    if keep != got:
+        where = next((n for n, (a, b) in enumerate(zip(keep, got)) if a != b), min(len(keep), len(got)))
+        return f"the fix would change instruction {where + 1} (not a LABEL): {keep[where:where + 1]}"
+    if after is None:
+        after = analyse(fixed, context, selection)
+    if after.dockerfile is None or not after.models:
+        reason = after.findings[0].message if after.findings else "it is skipped"
+        return f"the fixed file would not build: {reason}"
+    url = context.repo_url
+    applies = [f for f in before.findings if f.edits and (f.fix_safe or unsafe_fixes)]
+    source_fixed = url is not None and any(f.code in _SOURCE_FIXES for f in applies)
+    wanted = (url, frozenset[str]()) if url is not None else None
+    for old_model, new_model in zip(before.models, after.models):
+        if [s.parent for s in old_model.stages] != [s.parent for s in new_model.stages]:
+            return "the fix would change the stages"
+        target = new_model.target(context.target).index
+        # With the same stages and parents, every stage ends with the same labels when
+        # each sets the same ones itself (a fix removes only duplicates within a stage).
+        pairs = zip(_stage_labels(old_model), _stage_labels(new_model))
+        for index, ((was, old_source), (now, new_source)) in enumerate(pairs):
+            if was != now:
+                changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
+                return f"the fix would change labels other than the source label: {', '.join(changed)}"
+            if new_source != old_source and new_source != wanted and not _canonical_of(old_source, new_source):
+                return f"the fix would set the source label of stage {index + 1} to something else than {url}"
+            if index == target and source_fixed and new_source != wanted:
+                return f"after the fix the image's source label would still not be {url}"
+    again = [
+        edit
+        for finding in after.findings
+        if finding.fix_safe or unsafe_fixes
+        for edit in finding.edits
+    ]
+    if again and apply_edits(after.dockerfile.text, again)[0] != after.dockerfile.text:
+        return "a second fix round would change the file again"
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,91 +1,567 @@
 """Finding Dockerfiles, reading them as bytes, and the one place dlink writes a file.
 
-Nothing here prints; every failure a user can cause is a DlinkError.
+Discovery answers two questions for every file it meets: is it a Dockerfile (by name),
+and is it the project's own (not vendored, generated, a dev container or a test
+fixture)? Every file it leaves out keeps a reason, so `--show-files` (and `dlink
+images`) can say why. Nothing here prints; every failure a user can cause is a
+DlinkError.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from fnmatch import fnmatchcase
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 
-# Globs over a file name. `Dockerfile.*` takes any suffix (`Dockerfile.dev`,
-# `Dockerfile.md` alike): a suffix says which variant, not what kind of file.
-_DOCKERFILE_GLOBS = (
-    "Dockerfile",
-    "dockerfile",
-    "Containerfile",
-    "containerfile",
-    "Dockerfile.*",
-    "dockerfile.*",
-    "Containerfile.*",
-    "containerfile.*",
-    "*.Dockerfile",
-    "*.dockerfile",
-    "*.Containerfile",
-    "*.containerfile",
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    from dlink.config import Config
+
+# The name forms, in any letter case: `Dockerfile`, `Containerfile`, `<stem>.<variant>`,
+# `<stem>-<variant>`, `<stem>_<variant>` and `<name>.<stem>`.
+_STEMS = ("dockerfile", "containerfile")
+_VARIANT_SEPARATORS = frozenset("._-")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A last extension that says the file is something else. Chosen from what real
+# repositories hold next to their Dockerfiles: Go sources and tests (`dockerfile.go`,
+# `dockerfile_test.go`: moby/buildkit, kaniko, moby's vendor tree), man pages and docs
+# (`Dockerfile.5.md`: docker/cli), BuildKit's per-Dockerfile ignore files
+# (`Dockerfile.dockerignore`: containerd, kaniko), golden/JSON test data, and
+# generator templates (`Dockerfile.j2`: 191 in openstack/kolla;
+# `Dockerfile-linux.template`: docker-library/python). The README lists them.
+SOURCE_EXTENSIONS = _words(
+    "go py pyi rs js mjs cjs ts tsx jsx java kt kts scala groovy gradle rb php pl pm "
+    "c h cc cpp cxx hpp cs fs swift hs ex exs erl clj lua r dart zig nim vb sql proto "
+    "sh bash zsh fish ps1 psm1 bat cmd nix tf hcl el vim mk cmake"
 )
-# BuildKit reads `<dockerfile>.dockerignore` beside a Dockerfile; it matches
-# `Dockerfile.*` but is an ignore list, not a Dockerfile.
-_COMPANION_SUFFIXES = (".dockerignore",)
+DATA_EXTENSIONS = _words(
+    "json jsonc json5 yaml yml toml xml ini cfg csv tsv lock golden snap expected out "
+    "diff patch orig rej bak swp log"
+)
+DOC_EXTENSIONS = _words("md markdown rst adoc asciidoc txt html htm pdf org tex")
+MEDIA_EXTENSIONS = _words("png jpg jpeg gif svg ico zip tar gz tgz bz2 xz zst")
+TEMPLATE_EXTENSIONS = _words(
+    "j2 jinja jinja2 tpl tmpl template in erb mustache hbs handlebars gotmpl gotpl njk "
+    "liquid twig ejs eex mako tt ctmpl m4"
+)
+# BuildKit reads `<dockerfile>.dockerignore` beside a Dockerfile: an ignore list.
+COMPANION_EXTENSIONS = frozenset({"dockerignore"})
+
+_DEVCONTAINER_JSON = ("devcontainer.json", ".devcontainer.json")
+
+
+@dataclass(frozen=True)
+class DefaultExclude:
+    pattern: str  # gitignore syntax
+    why: str
+
+
+# What `exclude` replaces and `extend-exclude` adds to. Besides these patterns, the
+# default set leaves out paths `.gitattributes` marks linguist-vendored or
+# linguist-generated and the Dockerfiles a devcontainer.json names.
+DEFAULT_EXCLUDE: tuple[DefaultExclude, ...] = (
+    DefaultExclude("vendor/", "vendored dependencies"),
+    DefaultExclude("third_party/", "third-party code"),
+    DefaultExclude("third-party/", "third-party code"),
+    DefaultExclude("node_modules/", "npm packages"),
+    DefaultExclude(".devcontainer/", "a dev container: a local editor image, never published"),
+    DefaultExclude("testdata/", "test data"),
+    DefaultExclude("__fixtures__/", "test fixtures"),
+    DefaultExclude("fixtures/", "test fixtures"),
+    DefaultExclude("__snapshots__/", "test snapshots"),
+)
+LINGUIST_ATTRIBUTES = ("linguist-vendored", "linguist-generated")
+
+
+def name_refusal(name: str) -> str | None:
+    """Why a file with a Dockerfile-like name is not one; None when it is a Dockerfile."""
+    lower = name.lower()
+    if not _has_name_form(lower):
+        return "not a Dockerfile name"
+    stem, dot, extension = lower.rpartition(".")
+    if not dot or not stem or extension in _STEMS:
+        return None
+    if extension in TEMPLATE_EXTENSIONS:
+        return f"a template (.{extension}), not a Dockerfile"
+    if extension in COMPANION_EXTENSIONS:
+        return "a .dockerignore file, not a Dockerfile"
+    if extension in SOURCE_EXTENSIONS | DATA_EXTENSIONS | DOC_EXTENSIONS | MEDIA_EXTENSIONS:
+        return f"a .{extension} file, not a Dockerfile"
+    return None
 
 
 def is_dockerfile_name(name: str) -> bool:
-    """True when a file called `name` is a Dockerfile by name (case-sensitive, like BuildKit)."""
-    if name.endswith(_COMPANION_SUFFIXES):
-        return False
-    return any(fnmatchcase(name, glob) for glob in _DOCKERFILE_GLOBS)
+    """True when a file called `name` is a Dockerfile by name (any letter case)."""
+    return name_refusal(name) is None
 
 
-def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
+def _has_name_form(lower: str) -> bool:
+    for stem in _STEMS:
+        if lower == stem or lower.endswith("." + stem):
+            return True
+        if lower.startswith(stem) and lower[len(stem)] in _VARIANT_SEPARATORS:
+            return True
+    return False
+
+
+def _is_candidate(name: str) -> bool:
+    """Names discovery looks at: Dockerfile-like ones, and devcontainer.json files."""
+    return name in _DEVCONTAINER_JSON or _has_name_form(name.lower())
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file discovery met and left out, with the reason as one phrase."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class Discovery:
+    """The Dockerfiles to check (sorted) and the files left out, in the order met."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # `exclude`/`extend-exclude` patterns that matched none of the Dockerfiles met, as
+    # "'PATTERN' (KEY in FILE)"; filled only when discover(..., unused_patterns=True).
+    unused_patterns: list[str] = field(default_factory=list)
+
+
+def discover(
+    paths: Sequence[Path],
+    *,
+    config: Config | None = None,
+    force_exclude: bool = False,
+    unused_patterns: bool = False,
+) -> Discovery:
     """The Dockerfiles to check: explicit files as given, directories searched recursively.
 
-    A file named explicitly is always taken, whatever its name and whatever `exclude` says:
-    naming it is the strongest statement of intent (pre-commit passes files this way).
-    In a directory, files are kept when `is_dockerfile_name` says so and `.git` is never
-    entered. Inside a git work tree the files git ignores are skipped (tracked and
-    untracked-but-not-ignored files are found), and submodules and nested repositories
-    are searched as repositories of their own. `exclude` globs are matched, with
-    `fnmatchcase`, against the path relative to the searched directory (forward slashes)
-    and against the name of the file and of each directory on the way to it; `*` also
-    crosses `/`, so `vendor/*` excludes everything below `vendor`.
+    In a directory, a file is taken when its name is a Dockerfile name and no exclude
+    (the default set, `exclude`, `extend-exclude` of the config that applies to it, or
+    `config` for all) leaves it out; `.git` is never entered. Inside a git work tree the
+    files git ignores are skipped, and submodules and nested repositories are searched
+    as repositories of their own.
 
-    Paths keep the caller's spelling (relative stays relative); a file reached twice,
-    e.g. through `.` and `./sub`, is listed once.
+    What the user names is checked: a file named explicitly whatever its name and the
+    excludes, a directory named explicitly even when an exclude covers it (the files
+    below it still obey the patterns that reach deeper). `force_exclude` makes named
+    files and directories obey the excludes too (pre-commit names every file).
+
+    A file reached twice (through `.` and `./sub`, or through a symlink and its target)
+    is checked once, under the name the user gave, else the first in sorted order.
+    Paths keep the caller's spelling (relative stays relative). `unused_patterns` also
+    lists the config patterns that matched no Dockerfile met (it costs a match per pattern
+    that could match, so only --show-files asks).
     """
-    found: dict[str, Path] = {}
+    from dlink import config as config_module
+
+    def settings_for(path: str) -> Config:
+        return config if config is not None else config_module.find_config(Path(path))
+
+    explicit: list[Path] = []
     dirs: list[Path] = []
     for path in paths:
         if path.is_dir():
             dirs.append(path)
-        elif path.exists():
-            found.setdefault(os.path.abspath(path), path)
+        elif os.path.lexists(path):
+            explicit.append(path)
         else:
             raise DlinkError(f"{path}: no such file or directory")
+
+    # absolute path -> (path as shown, the directory the user named that it was found in)
+    met: dict[str, tuple[Path, Path | None]] = {}
+    devcontainer_files: set[str] = set()
     for directory, absolute_files in _files_below(dirs):
         base = os.path.abspath(directory)
         for absolute in absolute_files:
-            relative = PurePosixPath(Path(os.path.relpath(absolute, base)).as_posix())
-            if is_dockerfile_name(relative.name) and not is_excluded(relative, exclude):
-                found.setdefault(absolute, directory / relative)
-    return sorted(set(found.values()))
+            if os.path.basename(absolute) in _DEVCONTAINER_JSON:
+                devcontainer_files.add(absolute)
+                continue
+            relative = Path(os.path.relpath(absolute, base))
+            met.setdefault(absolute, (directory / relative, directory))
+    roots = {_root_of(os.path.abspath(p)) for p in [*dirs, *explicit]}
+    for root in roots:
+        devcontainer_files.update(_standard_devcontainer_files(root))
+    dev_images = _devcontainer_dockerfiles(sorted(devcontainer_files))
+
+    excluder = _Excluder(
+        settings_for, dev_images, force_exclude, [*met, *map(os.path.abspath, explicit)]
+    )
+    result = Discovery()
+    checked: dict[str, Path] = {}  # real path -> shown path
+    ordered: list[tuple[Path, str, Path | None]]
+    ordered = [(path, os.path.abspath(path), None) for path in explicit]
+    ordered += sorted(
+        ((shown, absolute, named) for absolute, (shown, named) in met.items()),
+        key=lambda entry: entry[0],
+    )
+    seen_absolute: set[str] = set()
+    for shown, absolute, named in ordered:
+        if absolute in seen_absolute:
+            continue
+        seen_absolute.add(absolute)
+        if named is not None:
+            refusal = name_refusal(os.path.basename(absolute))
+            if refusal is not None:
+                result.skipped.append(Skipped(shown, refusal))
+                continue
+            if not os.path.isfile(absolute):
+                result.skipped.append(Skipped(shown, "a broken symlink"))
+                continue
+        if named is not None or force_exclude:
+            reason = excluder.reason(absolute, named)
+            if reason is not None:
+                result.skipped.append(Skipped(shown, reason))
+                continue
+        real = os.path.realpath(absolute)
+        if real in checked:
+            result.skipped.append(Skipped(shown, f"same file as {checked[real]}"))
+            continue
+        checked[real] = shown
+    result.files = sorted(checked.values())
+    if unused_patterns:
+        result.unused_patterns = excluder.unused_patterns()
+    return result
 
 
-def is_excluded(relative: PurePosixPath, exclude: Sequence[str]) -> bool:
-    """Whether an `exclude` glob matches the path or the name of it or of a directory above it."""
-    if not exclude:
-        return False
-    # The file itself and every directory leading to it, each as a path and as a name.
-    names = [str(relative)] + [str(parent) for parent in relative.parents if str(parent) != "."]
-    names += list(relative.parts)
-    return any(fnmatchcase(name, pattern) for pattern in exclude for name in names)
+class _Excluder:
+    """The exclusion decision for one run: patterns compiled once, git asked once per repository."""
+
+    def __init__(
+        self,
+        settings_for: Callable[[str], Config],
+        dev_images: dict[str, str],
+        force_exclude: bool,
+        candidates: Sequence[str],
+    ) -> None:
+        self._settings_for = settings_for
+        self._candidates = candidates
+        self._dev_images = dev_images
+        self._force_exclude = force_exclude
+        self._linguist: dict[str, dict[str, str]] = {}  # repository root -> path -> attribute
+        self._named_excluded: dict[tuple[str, int], bool] = {}
+        # Per config: the config and the paths (relative to its patterns' base) met under it.
+        self._met: dict[int, tuple[Config, list[str]]] = {}
+
+    def reason(self, absolute: str, named: Path | None) -> str | None:
+        """Why `absolute` is excluded, or None; `named` is the directory the user named."""
+        settings = self._settings_for(absolute)
+        base = _pattern_base(absolute, settings, named)
+        self._met.setdefault(id(settings), (settings, []))[1].append(
+            _relative_posix(absolute, base)
+        )
+        if (
+            named is not None
+            and not self._force_exclude
+            and self._named_dir_excluded(os.path.abspath(named), settings, base)
+        ):
+            return None
+        return self._reason_at(absolute, _relative_posix(absolute, base), settings, base)
+
+    def unused_patterns(self) -> list[str]:
+        unused: list[str] = []
+        for settings, met in self._met.values():
+            for key, patterns in (
+                ("exclude", settings.exclude or ()),
+                ("extend-exclude", settings.extend_exclude),
+            ):
+                if not patterns:
+                    continue
+                compiled = _compile(patterns)
+                used = {index for relative in met for index in compiled.matching(relative)}
+                where = f" in {settings.path}" if settings.path else ""
+                unused += [
+                    f"{pattern!r} ({key}{where})"
+                    for index, pattern in enumerate(patterns)
+                    if index not in used
+                ]
+        return unused
+
+    def _named_dir_excluded(self, directory: str, settings: Config, base: str) -> bool:
+        # A directory the user named is theirs to check even when an exclude covers it.
+        key = (directory, id(settings))
+        if key not in self._named_excluded:
+            relative = _relative_posix(directory, base)
+            excluded = (
+                relative != "."
+                and not relative.startswith("../")
+                and self._reason_at(directory, relative + "/", settings, base) is not None
+            )
+            self._named_excluded[key] = excluded
+        return self._named_excluded[key]
+
+    def _reason_at(
+        self, absolute: str, relative: str, settings: Config, base: str
+    ) -> str | None:
+        reason: str | None = None
+        where = f" in {settings.path}" if settings.path else ""
+        if settings.exclude is None:
+            reason = self._default_reason(absolute, relative, base)
+        elif settings.exclude:
+            excluded, index = _compile(settings.exclude).check(relative)
+            if excluded and index is not None:
+                reason = f"excluded by {settings.exclude[index]!r} (exclude{where})"
+        if settings.extend_exclude:
+            extended, index = _compile(settings.extend_exclude).check(relative)
+            if extended is False:
+                return None  # a negation (`!path`) takes the file back
+            if extended and index is not None:
+                reason = f"excluded by {settings.extend_exclude[index]!r} (extend-exclude{where})"
+        return reason
+
+    def _default_reason(self, absolute: str, relative: str, base: str) -> str | None:
+        excluded, index = _default_spec().check(relative)
+        if excluded and index is not None:
+            default = DEFAULT_EXCLUDE[index]
+            why = default.why
+            if default.pattern == "vendor/" and _beside_go_modules(absolute, base):
+                why = "a Go vendor tree with modules.txt"
+            return f"excluded by default ({default.pattern}: {why})"
+        if absolute in self._dev_images:
+            return f"excluded by default (the dev container image of {self._dev_images[absolute]})"
+        attribute = self._linguist_attribute(absolute)
+        if attribute is not None:
+            return f"excluded by default (marked {attribute} in .gitattributes)"
+        return None
+
+    def _linguist_attribute(self, absolute: str) -> str | None:
+        root = _repository_root(os.path.dirname(absolute))
+        if root is None:
+            return None  # .gitattributes is git's: outside a repository nothing is marked
+        if root not in self._linguist:
+            # One `git check-attr` per repository, for every file met in it.
+            below = [path for path in self._candidates if _repository_root(os.path.dirname(path)) == root]
+            self._linguist[root] = _linguist_marks(root, below or [absolute])
+        return self._linguist[root].get(absolute) or None
+
+
+class PatternList:
+    """Gitignore-style patterns, answering exactly as pathspec's GitIgnoreSpec of the whole
+    list would, but compiling and trying only the patterns that can match a path.
+
+    Literal characters between wildcards match themselves, inside one path segment: a
+    pattern can match a path only if its longest literal run (`vendor` in `vendor/`,
+    `-12.Dockerfile` in `*-12.Dockerfile`) is part of one of the path's segments. Patterns
+    are indexed by that run and compiled on first use; patterns without one are always
+    tried. A pattern that does not match a path cannot change gitignore's answer for it,
+    so trying the candidates in their original order gives the whole list's answer. With
+    10,000 patterns over 300 files this is compiling a few regular expressions instead of
+    10,000, and a few hundred dictionary lookups per path instead of 10,000 searches.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._by_run: dict[str, list[int]] = {}
+        always: list[int] = []
+        for index, pattern in enumerate(self.patterns):
+            run = _literal_run(pattern)
+            if run is None:
+                always.append(index)
+            else:
+                self._by_run.setdefault(run, []).append(index)
+        self._always = tuple(always)
+        self._run_lengths = sorted({len(run) for run in self._by_run})
+        self._compiled: dict[int, GitIgnoreSpecPattern] = {}
+        self._specs: dict[tuple[int, ...], GitIgnoreSpec] = {}
+
+    def check(self, relative: str) -> tuple[bool | None, int | None]:
+        """(True: excluded, False: taken back by a `!` pattern, None: no pattern matched;
+        the index of the deciding pattern)."""
+        indexed = self._indexed_candidates(relative)
+        candidates = tuple(sorted({*self._always, *indexed})) if indexed else self._always
+        if not candidates:
+            return None, None
+        result = self._spec(candidates).check_file(relative)
+        return result.include, None if result.index is None else candidates[result.index]
+
+    def _indexed_candidates(self, relative: str) -> set[int]:
+        found: set[int] = set()
+        by_run = self._by_run
+        for segment in set(relative.split("/")):
+            for length in self._run_lengths:
+                if length > len(segment):
+                    break
+                for start in range(len(segment) - length + 1):
+                    indexes = by_run.get(segment[start : start + length])
+                    if indexes:
+                        found.update(indexes)
+        return found
+
+    def match(self, relative: str) -> bool:
+        return self.check(relative)[0] is True
+
+    def matching(self, relative: str) -> set[int]:
+        """Every pattern that matches `relative` on its own, whether or not it decides."""
+        candidates = {*self._always, *self._indexed_candidates(relative)}
+        self._spec(tuple(sorted(candidates)))  # compiles them
+        return {
+            index
+            for index in candidates
+            if self._compiled[index].include is not None
+            and self._compiled[index].match_file(relative) is not None
+        }
+
+    def _spec(self, candidates: tuple[int, ...]) -> GitIgnoreSpec:
+        spec = self._specs.get(candidates)
+        if spec is None:
+            from pathspec import GitIgnoreSpec
+            from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+            for index in candidates:
+                if index not in self._compiled:
+                    self._compiled[index] = GitIgnoreSpecPattern(self.patterns[index])
+            spec = GitIgnoreSpec([self._compiled[index] for index in candidates])
+            if len(self._specs) < 4096:  # files in one directory share their candidates
+                self._specs[candidates] = spec
+        return spec
+
+
+_WILDCARDS = re.compile(r"[*?\[\]/]+")
+
+
+def _literal_run(pattern: str) -> str | None:
+    """The longest run of literal characters in `pattern` (wildcards and `/` end a run);
+    None when the pattern is one this shortcut does not reason about (escapes, comments,
+    surrounding spaces, character classes' insides are wildcards anyway)."""
+    if not pattern or pattern != pattern.strip() or "\\" in pattern or pattern[0] == "#":
+        return None
+    body = pattern[1:] if pattern[0] == "!" else pattern
+    # A character class `[...]` matches one character: its insides are not literal.
+    body = re.sub(r"\[[^\]]*\]?", "/", body)
+    runs = [run for run in _WILDCARDS.split(body) if run not in ("", ".", "..")]
+    return max(runs, key=len) if runs else None
+
+
+@lru_cache(maxsize=64)
+def _compile(patterns: tuple[str, ...]) -> PatternList:
+    return PatternList(patterns)
+
+
+def _default_spec() -> PatternList:
+    return _compile(tuple(default.pattern for default in DEFAULT_EXCLUDE))
+
+
+def compile_patterns(patterns: Sequence[str]) -> PatternList:
+    """Gitignore-style patterns as dlink matches them (config.py's per-file table uses it)."""
+    return _compile(tuple(patterns))
+
+
+def _pattern_base(absolute: str, settings: Config, named: Path | None) -> str:
+    """Where patterns are anchored: the config file's directory, else the repository root,
+    else the directory the user named, else the file's own directory."""
+    if settings.path is not None:
+        config_dir = os.path.dirname(os.path.abspath(settings.path))
+        if _is_below(absolute, config_dir):
+            return config_dir
+    root = _repository_root(os.path.dirname(absolute))
+    if root is not None:
+        return root
+    if named is not None:
+        return os.path.abspath(named)
+    return os.path.dirname(absolute)
+
+
+def _relative_posix(absolute: str, base: str) -> str:
+    return PurePosixPath(Path(os.path.relpath(absolute, base)).as_posix()).as_posix()
+
+
+def _beside_go_modules(absolute: str, base: str) -> bool:
+    """Whether the nearest `vendor` directory above the file holds Go's modules.txt."""
+    directory = os.path.dirname(absolute)
+    while _is_below(directory, base):
+        if os.path.basename(directory) == "vendor":
+            return os.path.isfile(os.path.join(directory, "modules.txt"))
+        directory = os.path.dirname(directory)
+    return False
+
+
+def _linguist_marks(root: str, files: Sequence[str]) -> dict[str, str]:
+    """path -> the linguist attribute (`linguist-vendored`, ...) git says is set on it."""
+    relative = [os.path.relpath(path, root) for path in files]
+    try:
+        completed = subprocess.run(
+            ["git", "check-attr", "-z", "--stdin", *LINGUIST_ATTRIBUTES],
+            cwd=root,
+            input=b"\0".join(os.fsencode(path) for path in relative) + b"\0",
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return {}
+    if completed.returncode != 0:
+        return {}
+    marks: dict[str, str] = {path: "" for path in files}
+    fields = completed.stdout.split(b"\0")
+    for start in range(0, len(fields) - 2, 3):
+        path, attribute, value = fields[start : start + 3]
+        if value in (b"set", b"true"):
+            absolute = os.path.join(root, os.fsdecode(path))
+            marks[absolute] = marks.get(absolute) or attribute.decode()
+    return marks
+
+
+def _root_of(absolute: str) -> str:
+    directory = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+    return _repository_root(directory) or directory
+
+
+def _standard_devcontainer_files(root: str) -> list[str]:
+    """Where dev container tools look: .devcontainer.json, .devcontainer/devcontainer.json,
+    .devcontainer/<name>/devcontainer.json."""
+    found = [
+        os.path.join(root, ".devcontainer.json"),
+        os.path.join(root, ".devcontainer", "devcontainer.json"),
+    ]
+    folder = os.path.join(root, ".devcontainer")
+    try:
+        found += [os.path.join(folder, name, "devcontainer.json") for name in os.listdir(folder)]
+    except OSError:
+        pass  # no such folder (the usual case), or one we may not read: it names nothing
+    return [path for path in found if os.path.isfile(path)]
+
+
+# JSON with comments and trailing commas (devcontainer.json is JSONC): a string is kept,
+# a comment or a comma before a closing bracket is dropped.
+_JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+
+
+def _devcontainer_dockerfiles(json_files: Sequence[str]) -> dict[str, str]:
+    """absolute Dockerfile path -> the devcontainer.json (relative to its root) naming it."""
+    named: dict[str, str] = {}
+    for json_file in json_files:
+        try:
+            text = Path(json_file).read_text(encoding="utf-8")
+            document = json.loads(_JSONC_NOISE.sub(lambda m: m.group(1) or "", text))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            continue  # not ours to validate: an unreadable one names nothing
+        if not isinstance(document, dict):
+            continue
+        build = document.get("build")
+        dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
+        dockerfile = dockerfile or document.get("dockerFile")  # the older spelling
+        if isinstance(dockerfile, str) and dockerfile:
+            target = os.path.normpath(os.path.join(os.path.dirname(json_file), dockerfile))
+            shown = os.path.relpath(json_file, _root_of(os.path.dirname(json_file)))
+            named.setdefault(target, Path(shown).as_posix())
+    return named
 
 
 def _files_below(dirs: Sequence[Path]) -> Iterator[tuple[Path, list[str]]]:
@@ -167,9 +643,9 @@ def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
             # A submodule, or an untracked nested repository (listed as `dir/`): its
             # files are another repository's business, so ask that repository.
             repositories.add(path.rstrip("/"))
-        elif is_dockerfile_name(os.path.basename(path)) and os.path.isfile(path):
+        elif _is_candidate(os.path.basename(path)) and os.path.lexists(path):
             # Only names that can matter are stat'ed: a monorepo lists a lot of files.
-            # A tracked file deleted from the work tree is still listed; isfile drops it.
+            # A tracked file deleted from the work tree is still listed; lexists drops it.
             files.add(path)
     for nested in sorted(repositories):
         # An uninitialised submodule is an empty directory without `.git`; asking git
@@ -189,7 +665,7 @@ def _walk(base: str) -> Iterator[str]:
         dirnames[:] = [name for name in dirnames if name != ".git"]
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if is_dockerfile_name(name) and os.path.isfile(path):
+            if _is_candidate(name) and (os.path.isfile(path) or os.path.islink(path)):
                 yield path
 
 

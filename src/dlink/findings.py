@@ -59,3 +59,7 @@ class Finding:
     message: str
     fixable: bool
     edits: tuple[Edit, ...] = field(default=(), compare=False)
+    # ruff's model: a safe fix keeps what the file means and applies by default; an unsafe
+    # one (repointing the label at another repository) only with --unsafe-fixes.
+    fix_safe: bool = True
+    fix_title: str | None = None  # what the fix does, e.g. "repoint the label from A to B"

@@ -6,15 +6,23 @@ ENV included; ARGs are scoped to the stage that declares them, and global ARGs
 (before the first FROM) reach a stage only when it re-declares them. Labels are
 expanded with BuildKit's lexer in that environment. Labels of external base
 images are unknown to dlink.
+
+BuildKit's automatic platform ARGs (TARGETOS, BUILDARCH, ...) exist in the
+global scope without an ARG line, for the platform being built. An ARG declared
+without a value and not passed is unset at build time, so `${URL:-fallback}`
+gives the fallback. Every step is linear in the file: scopes are chained
+mappings, never copied per instruction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from dlink.syntax import Dockerfile, Instruction, LabelToken
-from dlink.syntax.lexer import LexError, ShellLex
+from dlink.syntax.lexer import LexError, ShellLex, WordResult
 
 
 class ModelError(ValueError):
@@ -24,6 +32,45 @@ class ModelError(ValueError):
         super().__init__(f"line {line}: {reason}")
         self.reason = reason
         self.line = line
+
+
+DEFAULT_PLATFORM = "linux/amd64"
+# What BuildKit defines in the global scope for every build, without an ARG line.
+PLATFORM_ARGS = (
+    "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+    "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
+)  # fmt: skip
+
+
+def platform_args(target: str, build: str = DEFAULT_PLATFORM) -> dict[str, str]:
+    """BuildKit's automatic platform ARGs for `os/arch[/variant]` (the build platform
+    is the machine that builds; dlink cannot know it and assumes linux/amd64)."""
+    values: dict[str, str] = {}
+    for prefix, platform in (("TARGET", target), ("BUILD", build)):
+        os_name, _, rest = platform.partition("/")
+        arch, _, variant = rest.partition("/")
+        values.update({
+            prefix + "PLATFORM": platform, prefix + "OS": os_name,
+            prefix + "ARCH": arch, prefix + "VARIANT": variant,
+        })  # fmt: skip
+    return values
+
+
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
+
+
+def parse_platforms(items: list[str]) -> tuple[str, ...]:
+    """`--platform` values (repeatable, comma-separated) as `os/arch[/variant]`, in order,
+    each once. Raises ValueError naming a value that is not a platform."""
+    platforms: list[str] = []
+    for item in items:
+        for part in item.split(","):
+            platform = part.strip().lower()
+            if not _PLATFORM.match(platform):
+                raise ValueError(f"--platform {part.strip()!r} is not os/arch[/variant], e.g. linux/arm64")
+            if platform not in platforms:
+                platforms.append(platform)
+    return tuple(platforms) or (DEFAULT_PLATFORM,)
 
 
 @dataclass(frozen=True)
@@ -36,6 +83,10 @@ class LabelSetting:
     instruction: Instruction
     token: LabelToken
     stage: int
+    # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
+    # used here without an ARG line in the stage: empty at build time, whatever
+    # --build-arg says.
+    out_of_scope: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -58,16 +109,25 @@ class Model:
     dockerfile: Dockerfile
     stages: list[Stage]
     global_args: dict[str, str | None]
+    platform: str = DEFAULT_PLATFORM
 
     def target(self, name: str | None = None) -> Stage:
         """The stage that becomes the image: the last one, or the one named by --target."""
         if name is None:
             return self.stages[-1]
-        for stage in self.stages:
-            if stage.name == name.lower():
-                return stage
+        index = self._named().get(name.lower())
+        if index is not None:
+            return self.stages[index]
         known = ", ".join(s.name for s in self.stages if s.name) or "none"
         raise ModelError(f"target stage {name!r} not found (stages with names: {known})", 1)
+
+    def _named(self) -> dict[str, int]:
+        """Stage names to indexes (the first stage of a name, as BuildKit picks)."""
+        named: dict[str, int] = {}
+        for stage in self.stages:
+            if stage.name is not None:
+                named.setdefault(stage.name, stage.index)
+        return named
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built from, oldest first."""
@@ -84,101 +144,141 @@ class Model:
         return settings
 
 
-def _expand(
-    lex: ShellLex,
-    word: str,
-    values: Mapping[str, str],
-    unknown: set[str],
-    line: int,
-    from_scratch: bool = False,
-) -> tuple[str, frozenset[str]]:
-    """Expand a word; also name the variables whose value dlink cannot know.
+class _Scope:
+    """The variables an instruction sees: the stage's ENV over its ARGs, as BuildKit
+    resolves them, without copying either mapping."""
+
+    def __init__(self, stage: Stage, args: dict[str, str], arg_unknown: set[str]) -> None:
+        self.values: ChainMap[str, str] = ChainMap(stage.env, args)
+        self.stage = stage
+        self.args = args
+        self.arg_unknown = arg_unknown
+
+    def unknown(self, name: str) -> bool:
+        if name in self.stage.env:
+            return name in self.stage.env_unknown
+        return name in self.arg_unknown
+
+
+def _unknown_in(result: WordResult, is_unknown: Callable[[str], bool], from_scratch: bool) -> frozenset[str]:
+    """The variables of an expansion whose value dlink cannot know.
 
     A variable nobody in this file defines may still come from the base image's
-    ENV, so it is unknowable, unless the stage is built from scratch. Raises
-    LexError for a word BuildKit cannot expand either.
+    ENV, so it is unknowable, unless the stage is built from scratch.
     """
-    result = lex.process_word(word, values)
-    undefined = result.unmatched if not from_scratch else result.unmatched & unknown
-    return result.value, frozenset(undefined | (result.matched & unknown))
+    undefined = {n for n in result.unmatched if not from_scratch or is_unknown(n)}
+    return frozenset(undefined | {n for n in result.matched if is_unknown(n)})
 
 
-def build(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -> Model:
+def _defaulted(raw: str, names: frozenset[str]) -> frozenset[str]:
+    """The names every reference of which in `raw` carries a default (`${N:-w}`, `${N-w}`)."""
+    covered = set()
+    for name in names:
+        word = re.escape(name)
+        refs = re.finditer(r"\$(?:\{" + word + r"(?![A-Za-z0-9_])(:?-)?|" + word + r"(?![A-Za-z0-9_]))", raw)
+        modifiers = [ref.group(1) for ref in refs]
+        if modifiers and all(modifiers):
+            covered.add(name)
+    return frozenset(covered)
+
+
+def build(
+    dockerfile: Dockerfile,
+    build_args: Mapping[str, str] | None = None,
+    platform: str = DEFAULT_PLATFORM,
+) -> Model:
     """Stages, their environments and labels. Raises ModelError where BuildKit would not build."""
     build_args = dict(build_args or {})
     lex = ShellLex(dockerfile.escape)
     stages: list[Stage] = []
-    global_values: dict[str, str] = {}
+    named: dict[str, int] = {}
+    global_values: dict[str, str] = platform_args(platform)
     global_args: dict[str, str | None] = {}
     global_unknown: set[str] = set()
     current: Stage | None = None
-    arg_values: dict[str, str] = {}
-    unknown: set[str] = set()
+    scope: _Scope | None = None
+    declared_unset: set[str] = set()  # ARG lines without a value that the build does not pass
 
     if not any(i.name == "from" for i in dockerfile.instructions):
         raise ModelError("no FROM instruction: there is no stage to build", 1)
     for instruction in dockerfile.instructions:
         name = instruction.name
         if name == "from":
-            current, arg_values, unknown = _start_stage(
-                instruction, stages, lex, global_values, global_unknown
-            )
+            current = _start_stage(instruction, stages, named, lex, global_values, global_unknown)
             stages.append(current)
+            if current.name is not None:
+                named.setdefault(current.name, current.index)
+            scope = _Scope(current, {}, set())
+            declared_unset = set()
             continue
-        if current is None:
+        if current is None or scope is None:
             if name == "arg":
-                _declare_args(instruction, lex, build_args, global_values, global_unknown, None, global_args)
+                _declare_args(
+                    instruction, lex, build_args, global_values, global_unknown, None, global_args, set()
+                )
                 continue
             raise ModelError(
                 f"{instruction.keyword} before the first FROM: BuildKit builds only ARG there",
                 instruction.start_line,
             )
         current.instructions.append(instruction)
-        env = {**current.env, **arg_values}
-        env_unknown = current.env_unknown | unknown
         line, scratch = instruction.start_line, current.from_scratch
         if name == "arg":
-            _declare_args(instruction, lex, build_args, arg_values, unknown, global_values, None, env)
+            _declare_args(
+                instruction, lex, build_args, scope.args, scope.arg_unknown, global_values, None,
+                declared_unset, scope.values,
+            )  # fmt: skip
         elif name == "env":
             for pair in instruction.pairs:
                 try:
-                    key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
-                    value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                    key = lex.process_word(pair.key.text, scope.values).value
+                    result = lex.process_word(pair.value.text, scope.values)
                 except LexError:
                     continue  # BuildKit fails this ENV when it builds the stage; not a label matter
-                current.env[key] = value
+                missing = _unknown_in(result, scope.unknown, scratch)
+                current.env[key] = result.value
                 (current.env_unknown.add if missing else current.env_unknown.discard)(key)
-                arg_values.pop(key, None)
-                env = {**current.env, **arg_values}
-                env_unknown = current.env_unknown | unknown
         elif name == "label":
             for pair in instruction.pairs:
                 try:
-                    key, _ = _expand(lex, pair.key.text, env, env_unknown, line, scratch)
-                    value, missing = _expand(lex, pair.value.text, env, env_unknown, line, scratch)
+                    key = lex.process_word(pair.key.text, scope.values).value
+                    result = lex.process_word(pair.value.text, scope.values)
                 except LexError as error:
                     raise ModelError(f"LABEL: {error}", line) from None
-                current.labels.append(LabelSetting(key, value, missing, instruction, pair, current.index))
+                missing = _unknown_in(result, scope.unknown, scratch)
+                # A global ARG the stage never declares is empty at build time.
+                out_of_scope = frozenset(
+                    n for n in result.unmatched if n in global_values or n in global_unknown
+                )
+                # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
+                fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
+                unresolved = missing - out_of_scope - fallback
+                current.labels.append(
+                    LabelSetting(
+                        key, result.value, unresolved, instruction, pair, current.index, out_of_scope
+                    )
+                )
 
-    return Model(dockerfile, stages, global_args)
+    return Model(dockerfile, stages, global_args, platform)
 
 
 def _start_stage(
     instruction: Instruction,
     stages: list[Stage],
+    named: Mapping[str, int],
     lex: ShellLex,
     global_values: Mapping[str, str],
     global_unknown: set[str],
-) -> tuple[Stage, dict[str, str], set[str]]:
+) -> Stage:
     args = instruction.args
     if not args:
         raise ModelError("FROM requires an image", instruction.start_line)
     try:
-        base, _ = _expand(lex, args[0], global_values, global_unknown, instruction.start_line)
+        base = lex.process_word(args[0], global_values).value
     except LexError as error:
         raise ModelError(f"FROM: {error}", instruction.start_line) from None
     stage_name = args[2].lower() if len(args) >= 3 and args[1].lower() == "as" else None
-    parent = next((s.index for s in stages if s.name and s.name == base.lower()), None)
+    parent = named.get(base.lower())
     stage = Stage(len(stages), stage_name, base, parent, instruction)
     if parent is not None:
         stage.env = dict(stages[parent].env)
@@ -186,7 +286,7 @@ def _start_stage(
         stage.from_scratch = stages[parent].from_scratch
     else:
         stage.from_scratch = base.lower() == "scratch"
-    return stage, {}, set()
+    return stage
 
 
 def _declare_args(
@@ -197,21 +297,26 @@ def _declare_args(
     unknown: set[str],
     global_values: Mapping[str, str] | None,
     record: dict[str, str | None] | None,
-    env: Mapping[str, str] | None = None,
+    declared_unset: set[str],
+    env: MutableMapping[str, str] | None = None,
 ) -> None:
-    scope = dict(env) if env is not None else dict(values)
+    # Names declared earlier on the same line are visible to later defaults;
+    # a chained mapping keeps that local without copying the environment.
+    scope: ChainMap[str, str] = ChainMap({}, env if env is not None else values)
     for word in instruction.words:
         raw_name, has_default, raw_default = word.text.partition("=")
         try:
-            name, _ = _expand(lex, raw_name, scope, unknown, instruction.start_line)
+            name = lex.process_word(raw_name, scope).value
         except LexError:
             continue  # a name BuildKit cannot expand declares nothing dlink can use
+        declared_unset.discard(name)
         if name in build_args:
             values[name] = build_args[name]
             unknown.discard(name)
         elif has_default:
             try:
-                value, missing = _expand(lex, raw_default, scope, unknown, instruction.start_line)
+                result = lex.process_word(raw_default, scope)
+                value, missing = result.value, _unknown_in(result, unknown.__contains__, False)
             except LexError:
                 value, missing = "", frozenset({name})
             values[name] = value
@@ -219,9 +324,10 @@ def _declare_args(
         elif global_values is not None and name in global_values:
             values[name] = global_values[name]
         else:
-            # Declared without a value: set to nothing at build time, unknowable here.
+            # Declared without a value: unset at build time unless the build passes it.
             values.pop(name, None)
             unknown.add(name)
-        scope[name] = values.get(name, "")
+            declared_unset.add(name)
+        scope.maps[0][name] = values.get(name, "")
         if record is not None:
             record[name] = values.get(name)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import ipaddress
 import json
 import re
@@ -152,6 +153,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def shown_reference(image: str) -> str:
+    """An image reference as it may appear in a message: whatever precedes an `@` that
+    is not a digest (`user:token@registry/...`, a URL with userinfo) becomes `***`."""
+    text = image[:300]
+    name, at, rest = text.rpartition("@")
+    if at and not _DIGEST.fullmatch(rest):
+        return f"***@{rest}"
+    if at and "@" in name:
+        return f"***@{name.rpartition('@')[2]}@{rest}"
+    if "://" in text:
+        from dlink.repo import redact_url
+
+        return redact_url(text)
+    return text
+
+
 def parse_image_ref(image: str) -> ImageRef:
     """Split an image reference as docker does: `[registry/]path[:tag][@digest]`.
 
@@ -159,11 +176,16 @@ def parse_image_ref(image: str) -> ImageRef:
     otherwise the image is on Docker Hub. No tag and no digest means `latest`.
     """
     text = image.strip()
+    image = shown_reference(image)  # every message below shows it redacted
     if not text or any(character.isspace() for character in text):
         raise RegistryError(f"invalid image reference {image!r}", "invalid-reference")
     name, at, digest = text.partition("@")
     if at and not _DIGEST.fullmatch(digest):
-        raise RegistryError(f"invalid digest in image reference {image!r}", "invalid-reference")
+        raise RegistryError(
+            f"invalid image reference {image!r}: what follows '@' must be a digest",
+            "invalid-reference",
+            "credentials never belong in an image reference: log in instead",
+        )
     first, slash, rest = name.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
         registry, path = first, rest
@@ -392,9 +414,9 @@ class RegistryClient:
 
     def _json(self, ref: ImageRef, body: bytes, what: str) -> dict[str, object]:
         try:
-            document = json.loads(body)
-        except ValueError:
-            raise self._invalid(ref, f"its {what} is not JSON") from None
+            document = loads_document(body)
+        except ValueError as error:
+            raise self._invalid(ref, f"its {what} is not JSON ({error})") from None
         if not isinstance(document, dict):
             raise self._invalid(ref, f"its {what} is not a JSON object")
         return document
@@ -463,7 +485,7 @@ class RegistryClient:
                 "unreachable",
             )
         try:
-            answer = json.loads(response.body)
+            answer = loads_document(response.body)
         except ValueError:
             answer = None
         token = None
@@ -509,6 +531,12 @@ class RegistryClient:
             ) from None
         except TimeoutError:
             raise RegistryError(f"cannot reach registry {host}: timed out", "unreachable") from None
+        except http.client.HTTPException as error:
+            # LineTooLong (a header over 64 KiB), too many headers, a broken status line.
+            detail = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+            raise RegistryError(
+                f"registry {host} sent an invalid HTTP answer: {detail}", "invalid"
+            ) from None
         except (OSError, ValueError) as error:
             raise RegistryError(
                 f"cannot reach registry {host}: {_url_reason(error)}", "unreachable"
@@ -541,6 +569,42 @@ class _Manifest:
     body_json: dict[str, object]
 
 
+# Real manifests nest four levels deep; far below Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+def loads_document(body: bytes) -> object:
+    """JSON from a registry; ValueError for anything nested deeper than MAX_JSON_DEPTH.
+
+    The depth is measured before parsing (json.loads recurses, and a document of
+    100,000 '[' would end in RecursionError, or worse in a C stack overflow).
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return json.loads(body)  # cannot be nested deeper than that
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    try:
+        return json.loads(body)
+    except RecursionError:  # pragma: no cover - the scan above bounds the depth
+        raise ValueError("nested too deeply") from None
+
+
 def _read_limited(reply: IO[bytes]) -> bytes:
     body = reply.read(MAX_DOCUMENT_BYTES + 1)
     if len(body) > MAX_DOCUMENT_BYTES:
@@ -565,7 +629,7 @@ def _check_digest(ref: ImageRef, digest: str, body: bytes) -> None:
 def _registry_error_message(body: bytes) -> str:
     """The first `message` of a distribution error body, cut short; '' when there is none."""
     try:
-        document = json.loads(body)
+        document = loads_document(body)
     except ValueError:
         return ""
     errors = document.get("errors") if isinstance(document, dict) else None

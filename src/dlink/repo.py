@@ -2,9 +2,12 @@
 
 Two halves. Pure functions over URL strings (normalise, redact, compare, pick a
 remote, apply `insteadOf`) that never touch the disk. And `RepoResolver`, which
-asks git about a checkout once per repository root and remembers the answer for
-the rest of the run, so checking a thousand Dockerfiles costs one `git` process
-per repository, not per file.
+finds each file's checkout by looking for `.git` upward (a few `stat` calls, cached
+per directory), then asks git about each checkout once for the whole run: two `git`
+processes per repository, however many files and directories it holds. Plain `git`
+subprocesses, not GitPython: the two facts dlink needs (the top of the working tree
+and the configuration) are one command each, and GitPython's import alone cost
+50-70 ms of every run.
 
 Credentials are common in remote URLs (`https://x-access-token:TOKEN@github.com/...`).
 Nothing this module returns or raises carries them: identities hold the redacted
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import stat
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,19 +29,19 @@ from typing import TYPE_CHECKING
 from dlink.errors import DlinkError
 
 if TYPE_CHECKING:
-    import git
-
     from dlink.config import Config
 
 __all__ = [
     "ConfigEntry",
     "HeadFacts",
+    "NoRepository",
     "RepoIdentity",
     "RepoResolver",
     "apply_instead_of",
-    "branch_remote",
     "choose_remote",
     "ci_repository_url",
+    "differs_by_owner_or_name",
+    "gh_default_remote",
     "head_facts",
     "normalise_remote_url",
     "parse_config_listing",
@@ -127,19 +132,57 @@ def _check_host(url: str, host: str) -> str:
     return _HOST_ALIASES.get(host, host)
 
 
+_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _percent_normalised(segment: str) -> str:
+    """RFC 3986 6.2.2: decode escaped unreserved characters, upper-case the other escapes.
+
+    `wid%67et` and `widget` are one repository; `%2f` and `%2F` one escape.
+    """
+
+    def one(escape: re.Match[str]) -> str:
+        character = chr(int(escape[1], 16))
+        return character if character in _UNRESERVED else "%" + escape[1].upper()
+
+    return _PERCENT_ESCAPE.sub(one, segment)
+
+
 def _path_segments(url: str, path: str) -> list[str]:
     if _BAD_PATH_CHARS.search(path):
         raise _not_hosted(url, "the path contains characters a repository path cannot have")
     # Empty segments are how '/', '//' and a trailing '/' show up; none names anything.
-    segments = [segment for segment in path.replace(" ", "%20").split("/") if segment]
-    if segments and segments[-1].endswith(".git"):
-        segments[-1] = segments[-1][: -len(".git")]
-        if not segments[-1]:
-            segments.pop()
+    segments = [
+        _percent_normalised(segment) for segment in path.replace(" ", "%20").split("/") if segment
+    ]
+    # After decoding, so that '%2e%2e' is caught too.
     if any(segment in {".", ".."} for segment in segments):
         raise _not_hosted(url, "the path has '.' or '..' segments")
     if not segments:
         raise _not_hosted(url, "it names a host but no repository")
+    return segments
+
+
+# Web pages inside a repository (`/tree/main`, `/blob/main/Dockerfile`): the repository is
+# what comes before them. GitLab puts `/-/` before its pages; GitHub (and Enterprise,
+# Gitea, Forgejo) use `tree`/`blob` right after OWNER/REPO.
+_WEB_PAGE_SEGMENTS = frozenset({"tree", "blob"})
+_TWO_SEGMENT_HOSTS = frozenset({"github.com", "bitbucket.org"})
+
+
+def _repository_segments(host: str, segments: list[str]) -> list[str]:
+    if "-" in segments[2:]:
+        segments = segments[: segments.index("-", 2)]
+    page_follows = len(segments) > 2 and segments[2] in _WEB_PAGE_SEGMENTS
+    if host in _TWO_SEGMENT_HOSTS or (page_follows and host != "gitlab.com"):
+        segments = segments[:2]
+    # Every `.git` goes: `r.git.git` is `r` (neither GitHub nor GitLab allows a
+    # repository name ending in .git), so normalising a normalised URL changes nothing.
+    while segments and segments[-1].endswith(".git"):
+        segments[-1] = segments[-1][: -len(".git")]
+        if not segments[-1]:
+            segments.pop()
     return segments
 
 
@@ -160,15 +203,41 @@ def _azure(url: str, host: str, segments: list[str]) -> tuple[str, list[str]]:
     return host, segments
 
 
-def normalise_remote_url(url: str) -> str:
+def normalise_remote_url(url: str, *, ssh_hostname: Callable[[str], str] | None = None) -> str:
     """The canonical `https://host[:port]/path` web URL of the repository a git URL names.
 
-    Accepts every form git accepts for a hosted repository: scp-like `git@host:o/r.git`,
-    `ssh://`, `git+ssh://`, `git://`, `http(s)://`, IPv6 hosts in brackets. Drops user
-    names, passwords and tokens, SSH and git-daemon ports and the `.git` suffix; keeps a
-    non-default HTTPS port. Raises `DlinkError` for local paths, `file://`, remote
-    helpers (`s3::...`) and anything that is not a URL. Pure: no I/O.
+    Accepts every form git accepts for a hosted repository: scp-like `git@host:o/r.git`
+    (also `git@host:/abs/path`), `ssh://`, `git+ssh://`, `git://`, `http(s)://`, IPv6
+    hosts in brackets, and a repository's web pages (`.../tree/main`, `.../-/blob/x`).
+    Drops user names, passwords and tokens, SSH and git-daemon ports, every `.git`
+    suffix and escapes of plain characters; keeps a non-default HTTPS port. Normalising
+    a normalised URL gives it back unchanged. `ssh_hostname` maps the host of an SSH
+    URL to the host it really connects to (an alias in ~/.ssh/config); without it the
+    function is pure. Raises `DlinkError` for local paths, `file://`, remote helpers
+    (`s3::...`) and anything that is not a URL.
     """
+    if ssh_hostname is not None:
+        return _normalise(url, ssh_hostname)
+    # Rules compare the same few URLs for every file of a run: remember the answers.
+    known = _NORMALISED.get(url)
+    if known is None:
+        try:
+            known = _normalise(url, None)
+        except DlinkError as error:
+            known = error
+        if len(_NORMALISED) >= _NORMALISED_LIMIT:
+            _NORMALISED.clear()
+        _NORMALISED[url] = known
+    if isinstance(known, DlinkError):
+        raise DlinkError(known.message, known.hint)
+    return known
+
+
+_NORMALISED: dict[str, str | DlinkError] = {}
+_NORMALISED_LIMIT = 4096
+
+
+def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
     text = url.strip()
     if not text:
         raise _not_hosted(url, "it is empty")
@@ -189,6 +258,8 @@ def normalise_remote_url(url: str) -> str:
             rest = re.split(r"[?#]", rest, maxsplit=1)[0]
         authority, _, path = rest.partition("/")
         host_text, port = _split_host_port(url, authority)
+        if scheme in _SSH_SCHEMES and ssh_hostname is not None and not host_text.startswith("["):
+            host_text = ssh_hostname(host_text)
     else:
         colon, slash = text.find(":"), text.find("/")
         # git's own rule: scp-like only when a ':' comes before any '/'.
@@ -205,12 +276,17 @@ def normalise_remote_url(url: str) -> str:
             host_text, separator, path = rest.partition(":")
             if not separator:
                 raise _not_hosted(url, "it is not a URL git understands")
+            if ssh_hostname is not None:
+                host_text = ssh_hostname(host_text)
 
     host = _check_host(url, host_text)
     segments = _path_segments(url, path)
     azure_host, segments = _azure(url, host, segments)
     if azure_host != host:
         host, port = azure_host, None
+    segments = _repository_segments(host, segments)
+    if not segments:
+        raise _not_hosted(url, "it names a host but no repository")
     if host in _OWNER_REPO_HOSTS and len(segments) < 2:
         raise _not_hosted(url, f"a repository on {host} is OWNER/REPO")
 
@@ -283,22 +359,56 @@ def url_has_credentials(url: str) -> bool:
     return redact_url(url) != url
 
 
+def _paths_ignore_case(authority: str) -> bool:
+    """Whether the host is GitHub, which routes `Acme/Widget` and `acme/widget` alike.
+
+    GitHub Enterprise has no fixed name: Cloud is `*.ghe.com`, Server is by convention
+    `github.*` or `ghe.*`. Other forges keep the path's case (a false "different" costs a
+    finding whose fix is unsafe; a false "same" would hide a wrong label).
+    """
+    host = authority.partition(":")[0] if not authority.startswith("[") else authority
+    return host == "github.com" or host.endswith(".ghe.com") or host.startswith(("github.", "ghe."))
+
+
+def _split_canonical(url: str) -> tuple[str, str]:
+    """(authority, path) of a URL `normalise_remote_url` returned; the path in the host's case rule."""
+    authority, _, path = url[len("https://") :].partition("/")
+    return authority, path.lower() if _paths_ignore_case(authority) else path
+
+
 def same_repository(a: str, b: str) -> bool:
     """Whether two URLs name the same repository, whatever their form.
 
-    Hosts compare case-insensitively; on github.com so do owner and repository, which
-    GitHub treats that way; elsewhere the path is case-sensitive. A string that is not
-    a hosted repository URL is the same as nothing.
+    Hosts compare case-insensitively; on GitHub (github.com and Enterprise) so do the
+    paths, which GitHub routes that way; elsewhere the path is case-sensitive. A string that is not a hosted repository URL
+    is the same as nothing.
     """
     try:
         first, second = normalise_remote_url(a), normalise_remote_url(b)
     except DlinkError:
         return False
-    if first == second:
-        return True
-    first_host, _, first_path = first[len("https://") :].partition("/")
-    second_host, _, second_path = second[len("https://") :].partition("/")
-    return first_host == second_host == "github.com" and first_path.lower() == second_path.lower()
+    return first == second or _split_canonical(first) == _split_canonical(second)
+
+
+def differs_by_owner_or_name(a: str, b: str) -> bool:
+    """Whether `a` and `b` are on one host and differ only in owner or only in name.
+
+    That is what a transferred or renamed repository looks like next to an old clone
+    (and what a fork looks like next to its parent).
+    """
+    try:
+        first, second = normalise_remote_url(a), normalise_remote_url(b)
+    except DlinkError:
+        return False
+    first_host, first_path = _split_canonical(first)
+    second_host, second_path = _split_canonical(second)
+    if first_host != second_host or first_path == second_path:
+        return False
+    first_owner, _, first_name = first_path.rpartition("/")
+    second_owner, _, second_name = second_path.rpartition("/")
+    return bool(first_owner and second_owner) and (
+        first_owner == second_owner or first_name == second_name
+    )
 
 
 def ci_repository_url(env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -384,52 +494,75 @@ def apply_instead_of(url: str, rewrites: Sequence[tuple[str, str]]) -> str:
     return url if best is None else best[1] + url[len(best[0]) :]
 
 
-def branch_remote(entries: Sequence[ConfigEntry], branch: str | None) -> str | None:
-    """`branch.<branch>.remote`, the remote the current branch pulls from (last value wins)."""
-    if branch is None:
-        return None
-    found: str | None = None
+def gh_default_remote(entries: Sequence[ConfigEntry]) -> str | None:
+    """The remote `gh repo set-default` chose: `remote.<name>.gh-resolved = base`."""
     for entry in entries:
         if (
-            entry.section == "branch"
-            and entry.subsection == branch
-            and entry.name == "remote"
-            and entry.value
+            entry.section == "remote"
+            and entry.subsection is not None
+            and entry.name == "gh-resolved"
+            and entry.value == "base"
         ):
-            found = entry.value
-    return found
+            return entry.subsection
+    return None
+
+
+# The GitHub CLI's order: in a fork clone `upstream` is the project and `origin` the
+# fork; `gh pr checkout` adds the contributor's fork as a remote and makes the branch
+# track it. The project is never "whatever the current branch tracks".
+PREFERRED_REMOTES = ("upstream", "github", "origin")
 
 
 def choose_remote(
-    names: Sequence[str], *, requested: str | None, upstream_remote: str | None, where: str
-) -> str:
-    """Which remote names the repository: the requested one, else the current branch's
-    upstream remote, else `origin`, else `upstream`, else the only one."""
+    names: Sequence[str],
+    *,
+    requested: str | None,
+    requested_by: str = "--remote",
+    gh_default: str | None = None,
+    where: str,
+) -> tuple[str, str]:
+    """Which remote names the repository, and why: `(name, reason)`.
+
+    The requested one; else the one `gh repo set-default` chose; else `upstream`, then
+    `github`, then `origin`, as the GitHub CLI prefers them; else the only one. Raises
+    `NoRepository` when there is no remote at all, `DlinkError` when the choice is
+    impossible or ambiguous.
+    """
     if requested is not None:
         if requested in names:
-            return requested
+            return requested, f"chosen with {requested_by}"
         known = ", ".join(sorted(names)) or "none"
         raise DlinkError(
             f"{where} has no remote named {requested!r} (remotes: {known})",
             hint="pick one of its remotes with --remote NAME, or pass --repo-url",
         )
-    for candidate in (upstream_remote, "origin", "upstream"):
-        if candidate is not None and candidate in names:
-            return candidate
+    if gh_default is not None and gh_default in names:
+        return gh_default, "chosen with `gh repo set-default`"
+    for candidate in PREFERRED_REMOTES:
+        if candidate in names:
+            return candidate, f"named {candidate!r} (dlink prefers upstream, github, origin)"
     if len(names) == 1:
-        return names[0]
+        return names[0], "the only remote"
     if not names:
-        raise DlinkError(
+        raise NoRepository(
             f"{where} has no git remote to take the repository URL from",
             hint="add one with `git remote add origin https://HOST/OWNER/REPO`, or pass --repo-url",
         )
     raise DlinkError(
         f"cannot tell which remote of {where} names the repository: {', '.join(sorted(names))}",
-        hint="pick one with --remote NAME, or pass --repo-url",
+        hint="pick one with --remote NAME (or `remote =` in the dlink config), or pass --repo-url",
     )
 
 
 # ---------------------------------------------------------------------- git, I/O
+
+
+class NoRepository(DlinkError):
+    """There is no repository to ask: not a git checkout, or a checkout without a remote.
+
+    `check` and `fix` still run the rules that need no repository; commands that need
+    one (`repo`, `build-push`) report it as an error.
+    """
 
 
 @dataclass(frozen=True)
@@ -439,12 +572,33 @@ class RepoIdentity:
     `source` is "flag", "config", "ci:github", "ci:gitlab" or "remote:<name>".
     `remote_url` is the URL git fetches from, already redacted (None when the URL did
     not come from a remote); `root` is the top of the working tree (None likewise).
+    `reason` says why that remote was chosen; `remotes` maps every remote of the
+    checkout whose URL names a hosted repository to that repository's URL.
     """
 
     url: str
     source: str
     remote_url: str | None
     root: Path | None
+    reason: str = ""
+    remotes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def remote(self) -> str | None:
+        """The remote the URL came from (None when it did not come from one)."""
+        return self.source[len(SOURCE_REMOTE_PREFIX) :] if self.from_remote else None
+
+    @property
+    def from_remote(self) -> bool:
+        return self.source.startswith(SOURCE_REMOTE_PREFIX)
+
+    @property
+    def authoritative(self) -> bool:
+        """Whether the user or the CI said which repository this is (not a remote's guess).
+
+        Only then may `fix` repoint a label at it without --unsafe-fixes.
+        """
+        return not self.from_remote
 
 
 @dataclass(frozen=True)
@@ -459,7 +613,6 @@ class HeadFacts:
 @dataclass(frozen=True)
 class _Checkout:
     root: Path
-    branch: str | None
     entries: tuple[ConfigEntry, ...]
 
 
@@ -496,108 +649,202 @@ def _git_message(completed: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def _directory_of(path: Path) -> Path:
-    if path.is_dir():
-        directory = path
-    elif path.exists() or path.is_symlink():
-        directory = path.parent
-    else:
-        raise DlinkError(
-            f"{path}: no such file or directory",
-            hint="give a Dockerfile or a directory inside the repository",
-        )
-    return Path(os.path.abspath(directory))
+    try:
+        is_directory = stat.S_ISDIR(os.stat(path).st_mode)  # one stat: this runs per file
+    except OSError:
+        if not os.path.islink(path):
+            raise DlinkError(
+                f"{path}: no such file or directory",
+                hint="give a Dockerfile or a directory inside the repository",
+            ) from None
+        is_directory = False  # a dangling symlink: its directory still has a repository
+    return Path(os.path.abspath(path if is_directory else path.parent))
 
 
-def _open_repository(directory: Path) -> tuple[git.Repo, Path]:
-    """The repository holding `directory` (GitPython) and the top of its working tree."""
-    try:
-        import git  # GitPython costs ~60 ms to import; only runs that ask git pay it.
-    except ImportError as error:
+def _not_a_checkout(directory: Path) -> NoRepository:
+    return NoRepository(
+        f"{directory} is not inside a git repository",
+        hint="run dlink on files in a git checkout, or pass --repo-url",
+    )
+
+
+def _looks_like_git_directory(directory: Path) -> bool:
+    """git's own test for a repository directory (a bare repository, or inside `.git`)."""
+    return (
+        (directory / "HEAD").is_file()
+        and (directory / "objects").is_dir()
+        and (directory / "refs").is_dir()
+    )
+
+
+def _work_tree_root(candidate: Path, asked_for: Path) -> Path:
+    """The top of the working tree git finds from `candidate` (one `git rev-parse`)."""
+    completed = _run_git(candidate, "rev-parse", "--is-inside-work-tree", "--show-toplevel")
+    lines = completed.stdout.decode("utf-8", errors="surrogateescape").splitlines()
+    if completed.returncode == 0 and len(lines) == 2 and lines[0] == "true":
+        return Path(lines[1])
+    message = _git_message(completed)
+    if lines[:1] == ["false"] or "must be run in a work tree" in message:
         raise DlinkError(
-            f"cannot use git: {str(error).splitlines()[0]}",
-            hint="install git, or pass --repo-url",
-        ) from None
-    try:
-        repo = git.Repo(directory, search_parent_directories=True)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, OSError, ValueError):
-        raise DlinkError(
-            f"{directory} is not inside a git repository",
+            f"{asked_for} is inside a bare git repository, which has no files to check",
             hint="run dlink on files in a git checkout, or pass --repo-url",
-        ) from None
-    if repo.working_tree_dir is None:
-        repo.close()
-        raise DlinkError(
-            f"{directory} is inside a bare git repository, which has no files to check",
-            hint="run dlink on files in a git checkout, or pass --repo-url",
         )
-    return repo, Path(repo.working_tree_dir)
+    if "not a git repository" in message:
+        raise _not_a_checkout(asked_for)
+    # safe.directory ("dubious ownership"), a broken .git file, ...: git's own words.
+    raise DlinkError(
+        f"git refuses to read {candidate}: {message}",
+        hint="follow git's advice (for ownership: git config --global --add safe.directory "
+        "PATH), or pass --repo-url",
+    )
 
 
-def _current_branch(repo: git.Repo) -> str | None:
-    try:
-        head = repo.head
-        if head.is_detached:
-            return None
-        path = head.reference.path
-    except (TypeError, ValueError, OSError):
-        return None
-    return path[len("refs/heads/") :] if path.startswith("refs/heads/") else None
-
-
-def _read_checkout(repo: git.Repo, root: Path) -> _Checkout:
+def _read_checkout(root: Path) -> _Checkout:
     listing = _run_git(root, "config", "-z", "--list", "--show-scope")
     if listing.returncode != 0:
         raise DlinkError(
             f"git cannot read the configuration of {root}: {_git_message(listing)}",
             hint="fix the git configuration, or pass --repo-url",
         )
-    scopes = listing.stdout.split(b"\0")[0::2]
-    if b"local" not in scopes:
-        # git ignores a repository it refuses to trust (safe.directory) and lists only
-        # global settings; say so instead of reporting "no remote".
-        probe = _run_git(root, "rev-parse", "--git-dir")
-        if probe.returncode != 0:
-            raise DlinkError(
-                f"git refuses to read {root}: {_git_message(probe)}",
-                hint="follow git's advice (git config --global --add safe.directory PATH), "
-                "or pass --repo-url",
-            )
-    return _Checkout(root, _current_branch(repo), tuple(parse_config_listing(listing.stdout)))
+    return _Checkout(root, tuple(parse_config_listing(listing.stdout)))
 
 
-def _identity_from_remote(checkout: _Checkout, requested: str | None) -> RepoIdentity:
+_OPENSSH = re.compile(r"ssh(?:\.exe)?\Z")
+# Hosts nobody aliases in ~/.ssh/config under their own name: no `ssh -G` for them.
+_WELL_KNOWN_SSH_HOSTS = frozenset(
+    {"github.com", "gitlab.com", "bitbucket.org", *_HOST_ALIASES, *_AZURE_SSH_HOSTS}
+)
+_SSH_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def _ssh_program(entries: Sequence[ConfigEntry]) -> list[str]:
+    """The OpenSSH command git would run for this checkout (GIT_SSH_COMMAND, core.sshCommand).
+
+    Only an OpenSSH command is used (its options, e.g. `-F FILE`, decide the aliases);
+    any other program (plink, a wrapper script) might not understand `-G`: plain `ssh`.
+    """
+    command = os.environ.get("GIT_SSH_COMMAND")
+    if not command:
+        for entry in entries:
+            if entry.section == "core" and entry.name == "sshcommand" and entry.value:
+                command = entry.value  # last one wins, as in git
+    try:
+        words = shlex.split(command) if command else []
+    except ValueError:
+        words = []
+    if words and _OPENSSH.search(words[0]):
+        return words
+    return ["ssh"]
+
+
+class _SshHosts:
+    """Real host names of SSH aliases, from `ssh -G ALIAS` (cached for the run).
+
+    `git@github-work:acme/widget.git` with `Host github-work / HostName github.com` in
+    ~/.ssh/config (the usual setup for two GitHub accounts) is github.com/acme/widget.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[tuple[str, ...], str], str] = {}
+
+    def resolver(self, entries: Sequence[ConfigEntry]) -> Callable[[str], str]:
+        program = tuple(_ssh_program(entries))
+        return lambda host: self._hostname(program, host)
+
+    def _hostname(self, program: tuple[str, ...], host: str) -> str:
+        if host.lower() in _WELL_KNOWN_SSH_HOSTS or not _SSH_ALIAS.match(host):
+            return host
+        key = (program, host)
+        if key not in self._known:
+            self._known[key] = _ssh_config_hostname(list(program), host)
+        return self._known[key]
+
+
+def _ssh_config_hostname(program: list[str], host: str) -> str:
+    try:
+        completed = subprocess.run(
+            [*program, "-G", "--", host],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return host  # no ssh here: the host is taken as written
+    if completed.returncode != 0:
+        return host
+    for line in completed.stdout.decode("utf-8", errors="replace").splitlines():
+        key, _, value = line.partition(" ")
+        if key.lower() == "hostname" and value.strip():
+            return value.strip()
+    return host
+
+
+def _identity_from_remote(
+    checkout: _Checkout,
+    requested: str | None,
+    requested_by: str,
+    ssh_hostname: Callable[[str], str] | None,
+) -> RepoIdentity:
     urls = remote_urls(checkout.entries)
-    name = choose_remote(
+    rewrites = url_rewrites(checkout.entries)
+    name, reason = choose_remote(
         list(urls),
         requested=requested,
-        upstream_remote=branch_remote(checkout.entries, checkout.branch),
+        requested_by=requested_by,
+        gh_default=gh_default_remote(checkout.entries),
         where=f"the repository at {checkout.root}",
     )
-    fetch_url = apply_instead_of(urls[name][0], url_rewrites(checkout.entries))
+    remotes: list[tuple[str, str]] = []
+    for other, values in urls.items():
+        other_url = apply_instead_of(values[0], rewrites)
+        try:
+            remotes.append((other, normalise_remote_url(other_url, ssh_hostname=ssh_hostname)))
+        except DlinkError:
+            continue  # a local path or a helper: it names no hosted repository
+    fetch_url = apply_instead_of(urls[name][0], rewrites)
     try:
-        url = normalise_remote_url(fetch_url)
+        url = normalise_remote_url(fetch_url, ssh_hostname=ssh_hostname)
     except DlinkError as error:
         raise DlinkError(f"remote {name!r}: {error.message}", error.hint) from None
-    return RepoIdentity(url, SOURCE_REMOTE_PREFIX + name, redact_url(fetch_url), checkout.root)
+    return RepoIdentity(
+        url,
+        SOURCE_REMOTE_PREFIX + name,
+        redact_url(fetch_url),
+        checkout.root,
+        reason=reason,
+        remotes=tuple(remotes),
+    )
 
 
 def _normalise_given(url: str, source: str, label: str) -> RepoIdentity:
     try:
-        return RepoIdentity(normalise_remote_url(url), source, None, None)
+        return RepoIdentity(normalise_remote_url(url), source, None, None, reason=label)
     except DlinkError as error:
         raise DlinkError(f"{label}: {error.message}", error.hint) from None
 
 
-class RepoResolver:
-    """Finds the repository of files; asks git once per repository root and remote.
+def _raise_again(error: DlinkError) -> DlinkError:
+    """A fresh copy of a remembered error (same type, so NoRepository stays NoRepository)."""
+    return type(error)(error.message, error.hint)
 
-    One resolver lives for one run: it does not notice a remote changed meanwhile.
+
+class RepoResolver:
+    """Finds the repository of files; asks git once per checkout for the whole run.
+
+    Finding a file's checkout is a walk up its directories looking for `.git`, shared
+    by every directory on the way (so 2,000 directories of one repository cost a few
+    thousand `stat` calls and two `git` processes). One resolver lives for one run: it
+    does not notice a remote changed meanwhile.
     """
 
     def __init__(self) -> None:
-        self._root_of_directory: dict[Path, Path] = {}
+        self._physical: dict[str, str] = {}
+        self._candidate_of_directory: dict[str, str | None] = {}
+        self._roots: dict[str, Path | DlinkError] = {}
         self._checkouts: dict[Path, _Checkout | DlinkError] = {}
         self._identities: dict[tuple[Path, str | None], RepoIdentity | DlinkError] = {}
+        self._ssh_hosts = _SshHosts()
 
     def resolve(
         self,
@@ -606,15 +853,18 @@ class RepoResolver:
         repo_url: str | None = None,
         remote: str | None = None,
         config_repo_url: str | None = None,
+        config_remote: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> RepoIdentity:
         """The repository holding `path` (a file or directory).
 
         Precedence: `repo_url` (the --repo-url flag), `config_repo_url` (the `repo-url`
-        setting), the CI's variables (unless `remote` is given, and only for files of
-        the checkout the CI job describes: a submodule keeps its own remote), the git
-        remote (`remote`, else the branch's upstream remote, `origin`, `upstream`, the
-        only one). Raises `DlinkError`.
+        setting), the CI's variables (unless a remote is asked for, and only for files
+        of the checkout the CI job describes: a submodule keeps its own remote), the git
+        remote (`remote` (--remote), else `config_remote` (`remote =`), else the one
+        `gh repo set-default` chose, `upstream`, `github`, `origin`, the only one).
+        Raises `NoRepository` outside a git checkout or in one without remotes, and
+        `DlinkError` for everything else that stops the answer.
         """
         directory = _directory_of(path)
         if repo_url is not None:
@@ -622,24 +872,33 @@ class RepoResolver:
         if config_repo_url is not None:
             return _normalise_given(config_repo_url, SOURCE_CONFIG, "repo-url in the dlink config")
         environment = os.environ if env is None else env
-        # An explicit --remote is the user's choice and beats the CI's guess.
-        from_ci = ci_repository_url(environment) if remote is None else None
+        requested, requested_by = remote, "--remote"
+        if requested is None and config_remote is not None:
+            requested, requested_by = config_remote, "remote = in the dlink config"
+        # An explicit remote is the user's choice and beats the CI's guess.
+        from_ci = ci_repository_url(environment) if requested is None else None
         if from_ci is not None and self._in_ci_checkout(directory, environment):
             source, url = from_ci
             return _normalise_given(url, source, f"the {source[len('ci:') :]} CI variables")
 
         checkout = self._checkout(directory)
-        key = (checkout.root, remote)
+        key = (checkout.root, requested)
         identity = self._identities.get(key)
         if identity is None:
             try:
-                identity = _identity_from_remote(checkout, remote)
+                identity = _identity_from_remote(
+                    checkout, requested, requested_by, self._ssh_hosts.resolver(checkout.entries)
+                )
             except DlinkError as error:
                 identity = error
             self._identities[key] = identity
         if isinstance(identity, DlinkError):
-            raise DlinkError(identity.message, identity.hint)
+            raise _raise_again(identity)
         return identity
+
+    def root(self, path: Path) -> Path:
+        """The top of the working tree holding `path`. Raises like `resolve`."""
+        return self._root(_directory_of(path))
 
     def _in_ci_checkout(self, directory: Path, env: Mapping[str, str]) -> bool:
         """Whether `directory` belongs to the checkout the CI variables describe.
@@ -652,34 +911,91 @@ class RepoResolver:
             return True
         top = Path(workspace).resolve()
         try:
-            return self._checkout(directory).root.resolve() == top
+            return self._root(directory).resolve() == top
         except DlinkError:
             # Not a git checkout (a source tarball): inside the workspace is enough.
             return directory.resolve() == top or top in directory.resolve().parents
 
-    def _checkout(self, directory: Path) -> _Checkout:
-        root = self._root_of_directory.get(directory)
+    # The walks below use plain strings: pathlib's objects cost more than the stat
+    # calls they wrap, and these run once per directory of a large tree.
+
+    def _candidate(self, directory: str) -> str | None:
+        """The nearest directory at or above `directory` that holds `.git` (or is a git
+        directory itself); None when there is none. Remembered for every directory walked."""
+        walked: list[str] = []
+        current = directory
+        while True:
+            if current in self._candidate_of_directory:
+                found = self._candidate_of_directory[current]
+                break
+            walked.append(current)
+            # A git directory itself (a bare `name.git`, or `.git` when asked about a path
+            # inside it) is only looked for under its conventional name: one stat per
+            # directory, not four.
+            if os.path.lexists(os.path.join(current, ".git")) or (
+                current.endswith(".git") and _looks_like_git_directory(Path(current))
+            ):
+                found = current
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = None
+                break
+            current = parent
+        for seen in walked:
+            self._candidate_of_directory[seen] = found
+        return found
+
+    def _physical_directory(self, directory: str) -> str:
+        """`directory` with symlinks resolved, as git sees it (a symlink to a directory
+        inside a checkout belongs to that checkout). One `lstat` per new directory: the
+        parent's answer is reused."""
+        known = self._physical.get(directory)
+        if known is None:
+            parent, name = os.path.split(directory)
+            if parent == directory or not name:
+                known = directory
+            elif os.path.islink(directory):
+                known = os.path.realpath(directory)
+            else:
+                known = os.path.join(self._physical_directory(parent), name)
+            self._physical[directory] = known
+        return known
+
+    def _root(self, directory: Path) -> Path:
+        found = self._candidate(self._physical_directory(str(directory)))
+        if found is None:
+            raise _not_a_checkout(directory)
+        root = self._roots.get(found)
         if root is None:
-            repo, root = _open_repository(directory)
             try:
-                if root not in self._checkouts:
-                    try:
-                        self._checkouts[root] = _read_checkout(repo, root)
-                    except DlinkError as error:
-                        self._checkouts[root] = error
-            finally:
-                repo.close()
-            self._root_of_directory[directory] = root
-        checkout = self._checkouts[root]
+                root = _work_tree_root(Path(found), directory)
+            except DlinkError as error:
+                root = error
+            self._roots[found] = root
+        if isinstance(root, DlinkError):
+            if isinstance(root, NoRepository):
+                raise _not_a_checkout(directory)
+            raise _raise_again(root)
+        return root
+
+    def _checkout(self, directory: Path) -> _Checkout:
+        root = self._root(directory)
+        checkout = self._checkouts.get(root)
+        if checkout is None:
+            try:
+                checkout = _read_checkout(root)
+            except DlinkError as error:
+                checkout = error
+            self._checkouts[root] = checkout
         if isinstance(checkout, DlinkError):
-            raise DlinkError(checkout.message, checkout.hint)
+            raise _raise_again(checkout)
         return checkout
 
 
 def head_facts(path: Path) -> HeadFacts:
     """HEAD commit, dirtiness and nearest tag of the repository holding `path`."""
-    repo, root = _open_repository(_directory_of(path))
-    repo.close()
+    root = RepoResolver().root(path)
     # status first: it works before the first commit, and its failure is the real error.
     status = _run_git(root, "status", "--porcelain", "--untracked-files=no")
     if status.returncode != 0:
@@ -715,6 +1031,7 @@ def resolve_repository(
     return (resolver or RepoResolver()).resolve(
         path,
         repo_url=repo_url,
-        remote=remote or settings.remote,
+        remote=remote,
         config_repo_url=settings.repo_url,
+        config_remote=settings.remote,
     )

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -18,8 +18,7 @@ from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 
 if TYPE_CHECKING:
-    from dlink.build import Engine
-    from dlink.registry import Credentials, ImageRef, RemoteImage
+    from dlink.registry import RemoteImage
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"
@@ -130,28 +129,7 @@ def _shown(value: str | None) -> str:
 # -- build-push ----------------------------------------------------------------------------
 
 
-def _check_pushed(
-    image: RemoteImage, tag: str, repo_url: str, expected: Mapping[str, str]
-) -> list[str]:
-    """What is wrong with the labels of a pushed image; empty when all is there."""
-    problems: list[str] = []
-    for platform_image in image.images:
-        where = f"{tag} [{platform_image.platform}]" if platform_image.platform else tag
-        labels = platform_image.labels
-        source = labels.get(SOURCE_LABEL)
-        if not _same_repository(source, repo_url):
-            problems.append(f"{where}: {SOURCE_LABEL} is {_shown(source)}, expected {repo_url!r}")
-        for key, value in expected.items():
-            if key == SOURCE_LABEL:
-                continue
-            if key not in labels:
-                problems.append(f"{where}: {key} is missing")
-            elif labels[key] != value:
-                problems.append(f"{where}: {key} is {labels[key]!r}, expected {value!r}")
-    return problems
-
-
-@app.command("build-push")
+@app.command("build-push", epilog="What GHCR needs to link a package: dlink explain ghcr")
 def build_push(
     context: Annotated[
         Path, typer.Argument(help="The build context (default: the current directory).")
@@ -166,6 +144,14 @@ def build_push(
             "--tag",
             "-t",
             help="IMAGE[:TAG] to push; repeatable (default: ghcr.io/OWNER/REPO:latest).",
+        ),
+    ] = None,
+    tags_from: Annotated[
+        str | None,
+        typer.Option(
+            "--tags-from",
+            help="'git': tag each image with the semver tag on HEAD (1.2.3, 1.2, 1, latest), "
+            "the branch and sha-SHORT, as docker/metadata-action does.",
         ),
     ] = None,
     fix: Annotated[
@@ -189,226 +175,125 @@ def build_push(
         list[str] | None,
         typer.Option("--build-arg", help="NAME=VALUE passed to the build; repeatable."),
     ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="KEY=VALUE: add a label or override one dlink sets."),
+    ] = None,
     target: Annotated[
         str | None, typer.Option("--target", help="The stage to build (default: the last).")
     ] = None,
     platform: Annotated[
-        str | None, typer.Option("--platform", help="Passed to the build, e.g. linux/amd64.")
+        str | None,
+        typer.Option(
+            "--platform", help="linux/amd64, or several: linux/amd64,linux/arm64 (an index)."
+        ),
+    ] = None,
+    cache_from: Annotated[
+        list[str] | None, typer.Option("--cache-from", help="Passed to the engine.")
+    ] = None,
+    cache_to: Annotated[
+        list[str] | None, typer.Option("--cache-to", help="Passed to the engine.")
+    ] = None,
+    provenance: Annotated[
+        str | None, typer.Option("--provenance", help="buildx only: e.g. false, mode=max.")
+    ] = None,
+    sbom: Annotated[str | None, typer.Option("--sbom", help="buildx only: e.g. true.")] = None,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option("--secret", help="id=NAME,src=FILE or id=NAME,env=VAR (BuildKit, podman)."),
+    ] = None,
+    ssh: Annotated[
+        list[str] | None, typer.Option("--ssh", help="default or ID=SOCKET|KEY; repeatable.")
+    ] = None,
+    metadata_file: Annotated[
+        Path | None,
+        typer.Option("--metadata-file", help="Write the pushed tags, digests and labels (JSON)."),
     ] = None,
     repo_url: RepoUrlOpt = None,
     remote: RemoteOpt = None,
     insecure: InsecureOpt = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the commands (token as ***); run nothing.")
+        bool,
+        typer.Option("--dry-run", help="Print the commands (secrets as ***); run nothing."),
     ] = False,
 ) -> None:
     """Build and push an image whose source label names this repository, then read it back.
 
     A wrong or missing source label is passed at build time; the Dockerfile is left as it is.
+    --fix rewrites the Dockerfile first; --strict refuses to build (exit 1). A credential in
+    the Dockerfile, a build arg or a label stops the build (exit 2).
 
-    --fix rewrites the Dockerfile first; --strict refuses to build (exit 1).
+    Also labelled, unless the Dockerfile sets them: revision (HEAD), created
+    (SOURCE_DATE_EPOCH or now), title, url, version (the tag on HEAD), licenses.
 
-    Also labelled: org.opencontainers.image.revision and .created (from SOURCE_DATE_EPOCH).
+    Token: --password-stdin, CR_PAT or GITHUB_TOKEN; user: --username or GITHUB_ACTOR. It is
+    used from a temporary configuration removed after the run. Without one, your own logins.
 
-    Token: --password-stdin, CR_PAT or GITHUB_TOKEN; user: --username or GITHUB_ACTOR.
+    Prints each pushed tag with its digest: TAG@sha256:...
 
-    Example: dlink build-push . -t ghcr.io/acme/widget:1.0 --dry-run
+    Example: dlink build-push . -t ghcr.io/acme/widget:1.0 --platform linux/amd64,linux/arm64
     """
-    try:
-        _build_push(
-            context=context,
-            file=file,
-            tags=list(tags or []),
-            fix=fix,
-            strict=strict,
-            engine_name=engine_name,
-            username=username,
-            password_stdin=password_stdin,
-            build_args=list(build_arg or []),
-            target=target,
-            platform=platform,
-            repo_url=repo_url,
-            remote=remote,
-            insecure=insecure,
-            dry_run=dry_run,
-        )
-    except DlinkError as error:
-        raise fail(error) from None
+    from dlink import publish
 
-
-def _build_push(
-    *,
-    context: Path,
-    file: Path | None,
-    tags: list[str],
-    fix: bool,
-    strict: bool,
-    engine_name: str | None,
-    username: str | None,
-    password_stdin: bool,
-    build_args: list[str],
-    target: str | None,
-    platform: str | None,
-    repo_url: str | None,
-    remote: str | None,
-    insecure: bool,
-    dry_run: bool,
-) -> None:
-    from dlink import build
-    from dlink.engine import source_label_plan
-    from dlink.files import read_dockerfile, write_atomic
-
-    environ = os.environ
-    if fix and strict:
-        raise DlinkError("--fix and --strict contradict each other: choose one")
-    dockerfile = file if file is not None else context / "Dockerfile"
-    if not context.is_dir():
-        raise DlinkError(f"build context {context} is not a directory")
-
-    repository = repository_of(dockerfile, repo_url=repo_url, remote=remote).url
-    wanted = tags or [build.default_image(repository)]
-    refs = [build.parse_tag(tag) for tag in wanted]
-    for ref in refs:
-        why = build.foreign_owner(ref, repository)
-        if why is not None:
-            raise DlinkError(why, hint="push to ghcr.io/<repository owner>/..., or use --repo-url")
-
-    engine = build.find_engine(engine_name, environ)
-    secret = _token(password_stdin, username, BUILD_TOKEN_VARIABLES, environ)
-    data = read_dockerfile(dockerfile)
-    args = build_args
-    plan = source_label_plan(
-        data,
-        path=str(dockerfile),
-        repo_url=repository,
-        target=target,
-        build_args=parse_build_args(args, environ),
-    )
-    labels: dict[str, str] = {}
-    fixed: bytes | None = None
-    if not plan.ok:
-        state = "is missing" if plan.current is None else f"is {_shown(plan.current)}"
-        problem = f"{dockerfile}: {SOURCE_LABEL} {state}, expected {repository!r}"
-        if strict:
-            typer.echo(f"dlink: {problem}; refusing to build (--strict)", err=True)
-            raise typer.Exit(ExitCode.FINDINGS)
-        if fix and plan.fixed is not None:
-            fixed = plan.fixed
-            _note(f"{problem}; {'would rewrite' if dry_run else 'rewriting'} the file (--fix)")
-        else:
-            labels[SOURCE_LABEL] = repository
-            why = "it cannot be fixed automatically; " if fix else ""
-            _note(
-                f"{problem}; {why}passing the right value at build time (--label), "
-                f"the file is unchanged" + ("" if fix else " (--fix rewrites it)")
-            )
-
-    if not build.mentions_label(data, build.REVISION_LABEL):
-        revision = _head_revision(dockerfile)
-        if revision is not None:
-            labels[build.REVISION_LABEL] = revision
-    if not build.mentions_label(data, build.CREATED_LABEL):
-        labels[build.CREATED_LABEL] = build.created_timestamp(environ, datetime.now(timezone.utc))
-    annotations = {SOURCE_LABEL: repository} if engine.supports_annotations else {}
-
-    logins: list[tuple[str, str]] = []
-    if secret is not None:
-        for ref in refs:
-            if ref.registry not in [registry for registry, _ in logins]:
-                logins.append((ref.registry, secret.username))
-                _note(
-                    f"logging in to {ref.registry} as {secret.username} (token from {secret.origin})"
-                )
-
-    spec = build.BuildSpec(
-        context=str(context),
-        dockerfile=str(dockerfile),
-        tags=tuple(wanted),
-        labels=labels,
-        annotations=annotations,
-        build_args=tuple(args),
+    request = publish.Request(
+        context=context,
+        dockerfile=file,
+        tags=tuple(tags or ()),
+        fix=fix,
+        strict=strict,
+        engine_name=engine_name,
+        build_args=tuple(build_arg or ()),
+        labels=tuple(label or ()),
         target=target,
         platform=platform,
+        repo_url=repo_url,
+        remote=remote,
+        insecure=insecure,
+        tags_from=tags_from,
+        cache_from=tuple(cache_from or ()),
+        cache_to=tuple(cache_to or ()),
+        provenance=provenance,
+        sbom=sbom,
+        secrets=tuple(secret or ()),
+        ssh=tuple(ssh or ()),
+        metadata_file=metadata_file,
+        dry_run=dry_run,
     )
-    commands = build.plan_commands(engine, spec, logins)
-    if dry_run:
-        for command in commands:
-            typer.echo(command.display())
-        return
+    environ = os.environ
+    try:
+        request = replace(
+            request, build_arg_values=parse_build_args(list(build_arg or ()), environ)
+        )
+        given = _token(password_stdin, username, BUILD_TOKEN_VARIABLES, environ)
+        token = None if given is None else publish.Token(given.token, given.origin, given.username)
+        plan = publish.plan(request, token, environ, datetime.now(timezone.utc), _note)
+        if dry_run:
+            secrets = [token.token] if token is not None else []
+            for command in plan.commands:
+                typer.echo(command.display(secrets))
+            return
 
-    build.check_daemon(engine)
-    if fixed is not None:
-        write_atomic(dockerfile, fixed)
+        def stream(line: str) -> None:
+            sys.stderr.write(line)
+            sys.stderr.flush()
 
-    def stream(line: str) -> None:
-        sys.stderr.write(line)
-        sys.stderr.flush()
-
-    for command in commands:
-        token = secret.token if secret is not None and command.secret_on_stdin else None
-        code = build.run_command(command, secret=token, on_output=stream)
-        if code != 0:
-            raise DlinkError(
-                f"{command.describe()} failed ({engine.name} exited with {code})",
-                hint=command.failure_hint(),
-            )
-
-    problems = _read_back(engine, refs, wanted, repository, labels, secret, insecure, environ)
-    if problems:
-        for problem in problems:
+        outcome = publish.execute(plan, token, environ, stream, _note)
+    except publish.Refused as refused:
+        typer.echo(f"dlink: {refused.message}", err=True)
+        raise typer.Exit(ExitCode.FINDINGS) from None
+    except DlinkError as error:
+        raise fail(error) from None
+    for pushed in outcome.pushed:
+        typer.echo(f"{pushed.tag}@{pushed.digest}")
+    if outcome.problems:
+        for problem in outcome.problems:
             typer.echo(f"dlink: {problem}", err=True)
         typer.echo("dlink: the pushed image does not carry the expected labels", err=True)
         raise typer.Exit(ExitCode.FINDINGS)
-
-
-def _head_revision(dockerfile: Path) -> str | None:
-    from dlink.repo import head_facts
-
-    try:
-        facts = head_facts(dockerfile)
-    except DlinkError as error:
-        _note(f"no {REVISION_LABEL} label: {error.message}")
-        return None
-    if facts.commit is None:
-        _note(f"no {REVISION_LABEL} label: the repository has no commit yet")
-        return None
-    if facts.dirty:
-        _note("the working tree has uncommitted changes; the revision label names HEAD")
-    return facts.commit
-
-
-def _read_back(
-    engine: Engine,
-    refs: Sequence[ImageRef],
-    tags: Sequence[str],
-    repository: str,
-    labels: Mapping[str, str],
-    secret: _Secret | None,
-    insecure: bool,
-    environ: Mapping[str, str],
-) -> list[str]:
-    """Read every pushed tag back from its registry; the problems with its labels."""
-    from dlink import build
-    from dlink.registry import Credentials, RegistryClient
-
-    problems: list[str] = []
-    clients: dict[str, RegistryClient] = {}
-    for ref, tag in zip(refs, tags):
-        client = clients.get(ref.registry)
-        if client is None:
-            credentials: Credentials | None
-            if secret is not None:
-                credentials = Credentials(secret.username, secret.token)
-            else:
-                credentials = build.stored_credentials(engine, ref.registry, environ)
-            client = clients[ref.registry] = RegistryClient(credentials, insecure=insecure)
-        image = client.read_image(ref)
-        found = _check_pushed(image, tag, repository, labels)
-        problems += found
-        if not found:
-            typer.echo(f"{ref.registry}/{ref.repository}@{image.digest}")
-            _note(f"pushed {tag}: {SOURCE_LABEL}={repository} (read back from the registry)")
-    return problems
+    _note(
+        f"pushed {len(outcome.pushed)} tag(s) with {SOURCE_LABEL}={plan.repository} "
+        "(read back from the registry)"
+    )
 
 
 # -- verify ----------------------------------------------------------------------------------
@@ -417,10 +302,30 @@ def _read_back(
 def _verdict(
     image: RemoteImage, expected: str
 ) -> tuple[bool, str | None, Mapping[str, str], list[str]]:
-    """(ok, source, labels, lines): the platform that decides, and a line per platform."""
+    """(ok, source, labels, lines): the platform that decides, and a line per platform.
+
+    An index is checked too: a source annotation on it must name the repository; when
+    it has none, a line says so (GitHub reads a multi-platform image's description and
+    licenses from there) without failing, since GHCR links through the config label.
+    """
     deciding = image.images[0]
     lines: list[str] = []
     ok = True
+    if image.is_index:
+        annotated = image.annotations.get(SOURCE_LABEL)
+        if annotated is None:
+            lines.append(
+                f"{image.ref} [index]: no {SOURCE_LABEL} annotation on the index "
+                "(GitHub shows a multi-platform image's description and licenses from it)"
+            )
+        elif _same_repository(annotated, expected):
+            lines.append(f"{image.ref} [index]: annotation {SOURCE_LABEL}={annotated} matches")
+        else:
+            ok = False
+            lines.append(
+                f"{image.ref} [index]: annotation {SOURCE_LABEL} is {_shown(annotated)}, "
+                f"expected {expected!r}"
+            )
     for platform_image in image.images:
         source = platform_image.labels.get(SOURCE_LABEL)
         matches = _same_repository(source, expected)
@@ -496,6 +401,15 @@ def _verify(
             "expected": expected,
             "ok": ok,
             "labels": dict(labels),
+            "index_annotations": dict(remote_image.annotations) if remote_image.is_index else None,
+            "platforms": [
+                {
+                    "platform": platform_image.platform,
+                    "source": platform_image.labels.get(SOURCE_LABEL),
+                    "ok": _same_repository(platform_image.labels.get(SOURCE_LABEL), expected),
+                }
+                for platform_image in remote_image.images
+            ],
         }
         typer.echo(json.dumps(document, indent=2, sort_keys=False))
     else:

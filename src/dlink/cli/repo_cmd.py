@@ -36,17 +36,18 @@ def repo_command(
         typer.Option(
             "--remote",
             metavar="NAME",
-            help="Take the URL from this git remote (default: the branch's upstream "
-            "remote, then origin, then upstream, then the only remote).",
+            help="Take the URL from this git remote (default: the remote `gh repo "
+            "set-default` chose, then upstream, github, origin, then the only remote).",
         ),
     ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
             "--json",
-            help='Print {"url", "source", "remote_url"}: the URL, how it was found '
-            "(flag, config, ci:github, ci:gitlab, remote:NAME) and the remote's URL "
-            "with credentials redacted.",
+            help='Print {"url", "source", "remote", "reason", "remote_url", "remotes"}: the '
+            "URL, how it was found (flag, config, ci:github, ci:gitlab, remote:NAME), which "
+            "remote and why, that remote's URL with credentials redacted, and every remote's "
+            "repository.",
         ),
     ] = False,
 ) -> None:
@@ -67,7 +68,14 @@ def repo_command(
     except DlinkError as error:
         raise fail(error) from None
     if as_json:
-        record = {"url": identity.url, "source": identity.source, "remote_url": identity.remote_url}
+        record = {
+            "url": identity.url,
+            "source": identity.source,
+            "remote": identity.remote,
+            "reason": identity.reason,
+            "remote_url": identity.remote_url,
+            "remotes": dict(identity.remotes),
+        }
         typer.echo(json.dumps(record, indent=2))
     else:
         typer.echo(identity.url)

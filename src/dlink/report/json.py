@@ -29,4 +29,15 @@ def _finding(finding: Finding) -> dict[str, object]:
         "severity": finding.severity.value,
         "message": finding.message,
         "fixable": finding.fixable,
+        # ruff's model: "safe" applies with `dlink fix`, "unsafe" only with --unsafe-fixes.
+        "fix": _fix(finding),
+    }
+
+
+def _fix(finding: Finding) -> dict[str, str | None] | None:
+    if not finding.fixable:
+        return None
+    return {
+        "applicability": "safe" if finding.fix_safe else "unsafe",
+        "message": finding.fix_title,
     }

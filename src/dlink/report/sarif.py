@@ -57,6 +57,9 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, object]:
         result["ruleIndex"] = index[finding.code]
     result["level"] = _LEVEL[finding.severity]
     result["message"] = {"text": finding.message}
+    if finding.fixable:
+        # Whether `dlink fix` applies it by default (safe) or only with --unsafe-fixes.
+        result["properties"] = {"fixApplicability": "safe" if finding.fix_safe else "unsafe"}
     result["locations"] = [
         {
             "physicalLocation": {

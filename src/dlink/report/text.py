@@ -44,9 +44,12 @@ def _summary(findings: Sequence[Finding]) -> str:
         _plural(counts[severity], severity.value) for severity in _SUMMARY_ORDER if counts[severity]
     )
     summary = f"{_plural(len(findings), 'finding')} ({by_severity})"
-    fixable = sum(1 for finding in findings if finding.fixable)
+    fixable = sum(1 for finding in findings if finding.fixable and finding.fix_safe)
+    unsafe = sum(1 for finding in findings if finding.fixable and not finding.fix_safe)
     if fixable:
         summary += f", {fixable} fixable with dlink fix"
+    if unsafe:
+        summary += f", {unsafe} more with dlink fix --unsafe-fixes"
     return summary
 
 

@@ -15,6 +15,10 @@ from dlink.rules import (
     dlk105_source_label_unresolved,
     dlk106_legacy_label_format,
     dlk107_duplicate_label,
+    dlk108_global_arg_out_of_scope,
+    dlk109_source_label_placeholder,
+    dlk110_invalid_directive,
+    dlk111_misplaced_directive,
 )
 from dlink.rules.base import SOURCE_KEY, Context, Subject
 
@@ -34,6 +38,10 @@ ALL_RULES: tuple[Rule, ...] = (
     Rule(dlk105_source_label_unresolved.RULE, dlk105_source_label_unresolved.check),
     Rule(dlk106_legacy_label_format.RULE, dlk106_legacy_label_format.check),
     Rule(dlk107_duplicate_label.RULE, dlk107_duplicate_label.check),
+    Rule(dlk108_global_arg_out_of_scope.RULE, dlk108_global_arg_out_of_scope.check),
+    Rule(dlk109_source_label_placeholder.RULE, dlk109_source_label_placeholder.check),
+    Rule(dlk110_invalid_directive.RULE, dlk110_invalid_directive.check),
+    Rule(dlk111_misplaced_directive.RULE, dlk111_misplaced_directive.check),
 )
 RULES_BY_CODE = {rule.info.code: rule for rule in ALL_RULES}
 
@@ -44,8 +52,12 @@ def markdown_table() -> str:
     for rule in ALL_RULES:
         info = rule.info
         fix = "yes" if info.fixable else "no"
-        rows.append(f"| {info.code} | {info.name} | {info.severity.value} | {fix} | {info.summary} |")
+        rows.append(
+            f"| {info.code} | {info.name} | {info.severity.value} | {fix} | {info.summary} |"
+        )
     return "\n".join(rows) + "\n"
+
+
 UNREADABLE = dlk000_unreadable.RULE
 
 __all__ = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dlink.directives import Directives
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting, Model
+from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
 from dlink.syntax import Dockerfile, Instruction
 
 SOURCE_KEY = "org.opencontainers.image.source"
@@ -17,9 +18,27 @@ class Context:
     """Facts about the file that rules may use; rules never touch git or the disk."""
 
     path: str
-    repo_url: str  # canonical URL of the repository holding the file
+    repo_url: str | None  # canonical URL of the repository holding the file; None: unknown
     target: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
+    # Whether repo_url is the user's or the CI's word (--repo-url, repo-url, CI variables)
+    # rather than a remote's guess: only then is repointing a label at it a safe fix.
+    repo_authoritative: bool = True
+    repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
+    remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
+    # The platforms the image is built for (`os/arch[/variant]`); each is checked.
+    platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
+
+    def remote_naming(self, url: str) -> str | None:
+        """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
+        from dlink.repo import same_repository
+
+        if self.repo_url is not None and same_repository(url, self.repo_url):
+            return None
+        for name, remote_url in self.remotes.items():
+            if same_repository(url, remote_url):
+                return name
+        return None
 
 
 @dataclass(frozen=True)
@@ -27,8 +46,9 @@ class Subject:
     """A parsed file with its model, as the rules see it."""
 
     dockerfile: Dockerfile
-    model: Model
+    model: Model  # for one of context.platforms
     context: Context
+    directives: Directives
 
     def image_labels(self) -> list[LabelSetting]:
         return self.model.image_labels(self.context.target)
@@ -40,7 +60,12 @@ class Subject:
 
 
 def finding_at(
-    rule: RuleInfo, subject: Subject, start: int, end: int, message: str, edits: tuple[Edit, ...] = ()
+    rule: RuleInfo,
+    subject: Subject,
+    start: int,
+    end: int,
+    message: str,
+    edits: tuple[Edit, ...] = (),
 ) -> Finding:
     """A finding covering text offsets [start, end)."""
     df = subject.dockerfile

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject
-from dlink.rules.source_value import value_finding
+from dlink.rules.source_value import source_repository, value_finding
 
 RULE = RuleInfo(
     code="DLK104",
@@ -34,8 +34,13 @@ def check(subject: Subject) -> list[Finding]:
     # Every source label setting that reaches the image is baked into its
     # history, not only the last one, so each is reported.
     for setting in subject.image_labels():
-        if setting.key != "org.opencontainers.image.source" or not url_has_credentials(setting.value):
+        if setting.key != "org.opencontainers.image.source" or not url_has_credentials(
+            setting.value
+        ):
             continue
         message = f"source label contains credentials: {redact_url(setting.value)!r}"
-        findings.append(value_finding(RULE, subject, setting, message))
+        # Stripping the credentials keeps the repository the label names; whether that
+        # is the right repository is DLK102's question (and maybe an unsafe fix).
+        own = source_repository(setting.value)
+        findings.append(value_finding(RULE, subject, setting, message, own))
     return findings

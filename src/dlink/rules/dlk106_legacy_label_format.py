@@ -39,10 +39,13 @@ def check(subject: Subject) -> list[Finding]:
             if not pair.legacy:
                 continue
             key, value = pair.key, pair.value
-            message = f"LABEL {key.text} uses the legacy `key value` form; write {key.text}=\"...\""
+            message = f'LABEL {key.text} uses the legacy `key value` form; write {key.text}="..."'
             replacement = _as_key_value(value.text, subject.dockerfile.escape)
             edits: tuple[Edit, ...] = ()
-            if replacement is not None and "\n" not in subject.dockerfile.text[key.end : value.start]:
+            if (
+                replacement is not None
+                and "\n" not in subject.dockerfile.text[key.end : value.start]
+            ):
                 edits = (Edit(key.end, value.end, replacement),)
             findings.append(finding_at(RULE, subject, key.start, value.end, message, edits))
     return findings

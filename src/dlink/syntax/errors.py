@@ -11,7 +11,12 @@ class ParseError(ValueError):
     """
 
     def __init__(
-        self, reason: str, line: int, end_line: int | None = None, *, instruction_level: bool = False
+        self,
+        reason: str,
+        line: int,
+        end_line: int | None = None,
+        *,
+        instruction_level: bool = False,
     ) -> None:
         # Bytes that are not UTF-8 (kept as lone surrogates) must not reach a printer.
         reason = reason.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -274,7 +274,7 @@ def _check_healthcheck(instruction: Instruction) -> None:
     retries = values.get("retries", "")
     if retries:
         if not re.fullmatch(r"[-+]?\d+", retries) or not -(2**31) <= int(retries) < 2**31:
-            raise _Refused(f'strconv.ParseInt: parsing {_go_quote(retries)}: invalid syntax')
+            raise _Refused(f"strconv.ParseInt: parsing {_go_quote(retries)}: invalid syntax")
         if int(retries) < 0:
             raise _Refused(f"--retries cannot be negative ({int(retries)})")
 

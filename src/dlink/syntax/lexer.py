@@ -139,7 +139,9 @@ class ShellLex:
 
     def _process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
         if self._depth >= MAX_NESTING:
-            raise LexError(f"expansions nested more than {MAX_NESTING} deep; dlink does not read them")
+            raise LexError(
+                f"expansions nested more than {MAX_NESTING} deep; dlink does not read them"
+            )
         self._depth += 1
         try:
             return self._process_stop_on_inner(stop, raw_escapes)
@@ -197,7 +199,9 @@ class ShellLex:
         while True:
             ch = self._next()
             if ch == _EOF:
-                raise LexError("unexpected end of statement while looking for matching single-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 if self.raw_quotes:
                     out.append(ch)
@@ -212,7 +216,9 @@ class ShellLex:
         while True:
             peek = self._peek()
             if peek == _EOF:
-                raise LexError("unexpected end of statement while looking for matching double-quote")
+                raise LexError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if peek == '"':
                 ch = self._next()
                 if self.raw_quotes:
@@ -387,7 +393,9 @@ def glob_tokens(pattern: str) -> _Glob:
     return out
 
 
-def _closure(tokens: _Glob, pc: int, greedy: bool, seen: set[tuple[bool, int]]) -> list[tuple[bool, int]]:
+def _closure(
+    tokens: _Glob, pc: int, greedy: bool, seen: set[tuple[bool, int]]
+) -> list[tuple[bool, int]]:
     """Threads reachable from `pc` without reading, in priority order.
 
     A thread is (star_loop, pc): `pc == len(tokens)` is a match; `star_loop` is a

@@ -35,7 +35,15 @@ _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 _HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 _CONTINUATION = {
-    esc: re.compile("([^" + re.escape(esc) + "])" + re.escape(esc) + r"[ \t]*\Z|\A" + re.escape(esc) + r"[ \t]*\Z")
+    esc: re.compile(
+        "([^"
+        + re.escape(esc)
+        + "])"
+        + re.escape(esc)
+        + r"[ \t]*\Z|\A"
+        + re.escape(esc)
+        + r"[ \t]*\Z"
+    )
     for esc in ("\\", "`")
 }
 
@@ -195,7 +203,9 @@ class _LogicalLine:
 
     def token(self, word: Word) -> Token:
         if word.end <= word.start:
-            start = self.source_of(word.start) if word.start < len(self.text) else self._end_source()
+            start = (
+                self.source_of(word.start) if word.start < len(self.text) else self._end_source()
+            )
             return Token(word.text, start, start)
         return Token(word.text, self.source_of(word.start), self.source_of(word.end - 1) + 1)
 

@@ -277,7 +277,9 @@ def _parse_json(rest: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _NotJSON
     if not all(isinstance(item, str) for item in value):
-        raise SyntaxProblem("when using JSON array syntax, arrays must be comprised of strings only")
+        raise SyntaxProblem(
+            "when using JSON array syntax, arrays must be comprised of strings only"
+        )
     return tuple(value)
 
 
@@ -344,7 +346,8 @@ def _shifted(parsed: Parsed, offset: int) -> Parsed:
         parsed.json,
         parsed.args_start + offset,
         pairs=tuple(
-            NameValue(_shift(p.key, offset), _shift(p.value, offset), p.legacy) for p in parsed.pairs
+            NameValue(_shift(p.key, offset), _shift(p.value, offset), p.legacy)
+            for p in parsed.pairs
         ),
         words=tuple(_shift(w, offset) for w in parsed.words),
         sub=_shifted(parsed.sub, offset) if parsed.sub else None,
