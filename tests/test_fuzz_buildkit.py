@@ -59,6 +59,9 @@ def _line_reader(data: bytes) -> list[dict[str, object]] | ParseError:
 # lexer fails on them, so it finds no heredoc on such a line where today's
 # BuildKit, and dlink, do (tests/test_fuzz_regressions.py has the row).
 _NEWER_MODIFIER = re.compile(r"\$\{(?:(?:\w+|[@*#?!$-]):?[%#/]|[%/])")
+# It also predates the `# check=` directive: to it, the line is a comment that
+# ends the directive block, so a repeated `check` or an `escape` after it differ.
+_CHECK_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*check[ \t]*=", re.IGNORECASE | re.MULTILINE)
 
 
 def _agrees_with_buildkit(data: bytes) -> None:
@@ -70,6 +73,9 @@ def _agrees_with_buildkit(data: bytes) -> None:
     except buildkit.GoParseError:
         expected = None
     got = _line_reader(data)
+    if got != expected and _CHECK_DIRECTIVE.search(data):
+        event("newer than the oracle: the check directive")
+        return
     if expected is None:
         event("BuildKit's line parser refuses")
         assert isinstance(got, ParseError)

@@ -10,7 +10,7 @@ import pytest
 
 from dlink.engine import analyse
 from dlink.rules import Context
-from dlink.syntax import parse, parse_lines
+from dlink.syntax import ParseError, parse, parse_lines
 from dlink.syntax.lexer import ShellLex
 from oracle import _oracle
 
@@ -57,3 +57,26 @@ def test_colon_percent_in_a_label_is_read() -> None:
     findings = analyse(data, Context("Dockerfile", "https://github.com/acme/widget")).findings
     assert [f.code for f in findings if f.code == "DLK000"] == []
     assert parse(data).to_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("source", "refused", "escape"),
+    [
+        # Mutated corpus file (vaultwarden, its `# check=` line repeated): today's
+        # BuildKit knows the `check` directive and refuses it twice; the oracle
+        # (v0.12.5) predates it and reads the line as a comment.
+        pytest.param(b"# check=skip=all\n# check=skip=all\nFROM a\n", True, "\\", id="check-twice"),
+        pytest.param(
+            b"# check=skip=all\n# escape=`\nFROM a\n", False, "`", id="escape-after-check"
+        ),
+    ],
+)
+def test_check_directive(source: bytes, refused: bool, escape: str) -> None:
+    if refused:
+        with pytest.raises(ParseError, match="only one check parser directive"):
+            parse_lines(source)
+    else:
+        assert parse_lines(source).escape == escape
+    if _oracle is not None:
+        # The oracle's older parser: a comment, which ends the directives.
+        assert [c.cmd for c in _oracle.parse_string(source.decode())] == ["FROM"]
