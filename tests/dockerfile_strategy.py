@@ -179,6 +179,9 @@ def instruction(draw: st.DrawFn, escape: str, stages: list[str]) -> tuple[list[s
                         '["a", 1]',
                         "[not json",
                         '["<<EOF"]',
+                        '["a"] trailing',
+                        "[NaN]",
+                        '["\\ud800"]',
                     ]
                 )
             ),

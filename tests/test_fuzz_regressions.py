@@ -80,3 +80,28 @@ def test_check_directive(source: bytes, refused: bool, escape: str) -> None:
     if _oracle is not None:
         # The oracle's older parser: a comment, which ends the directives.
         assert [c.cmd for c in _oracle.parse_string(source.decode())] == ["FROM"]
+
+
+@pytest.mark.parametrize(
+    ("line", "json_form", "args"),
+    [
+        # Mutated corpus file (a Windows consul image under `# escape=\``, with
+        # `\` appended to its ENTRYPOINT): Go's json.Decoder reads the first value
+        # and ignores the rest, so BuildKit takes the JSON form; dlink took it as
+        # shell form. Checking Go's decoder further gave the next rows.
+        pytest.param(
+            'ENTRYPOINT [ "C:\\\\consul.exe" ] \\', True, ("C:\\consul.exe",), id="trailing"
+        ),
+        pytest.param('RUN ["a"] && rm -rf /', True, ("a",), id="trailing-words"),
+        pytest.param("RUN [NaN]", False, ("[NaN]",), id="nan-is-not-json"),
+        pytest.param('RUN ["a", -Infinity]', False, ('["a", -Infinity]',), id="infinity"),
+        pytest.param('RUN ["\\ud800x"]', True, ("\ufffdx",), id="lone-surrogate"),
+    ],
+)
+def test_json_form_as_go_decodes_it(line: str, json_form: bool, args: tuple[str, ...]) -> None:
+    data = f"# escape=`\nFROM a\n{line}\n".encode()
+    instruction = parse_lines(data).instructions[1]
+    assert (instruction.json, instruction.args) == (json_form, args)
+    if _oracle is not None:
+        command = _oracle.parse_string(data.decode())[1]
+        assert (command.json, tuple(command.value)) == (json_form, args)

@@ -9,6 +9,7 @@ so the reader can map them back to the bytes of the file.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
@@ -235,6 +236,15 @@ class _NotJSON(Exception):
 _GO_JSON_MAX_DEPTH = 10_000
 
 
+def _not_go_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not JSON to Go")
+
+
+# Go's decoder: no NaN/Infinity, and a lone surrogate escape becomes U+FFFD.
+_JSON = json.JSONDecoder(parse_constant=_not_go_json)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_depth(text: str) -> tuple[int, bool]:
     """The deepest nesting of [ and { outside strings, and whether every one closes."""
     depth = deepest = 0
@@ -264,7 +274,9 @@ def _parse_json(rest: str) -> tuple[str, ...]:
     if not rest.startswith("["):
         raise _NotJSON
     try:
-        value = json.loads(rest)
+        # Go's json.Decoder reads the first value and ignores what follows it, so
+        # `CMD ["a"] \` is JSON to BuildKit: raw_decode does the same.
+        value, _end = _JSON.raw_decode(rest)
     except ValueError:
         raise _NotJSON from None
     except RecursionError:
@@ -280,7 +292,7 @@ def _parse_json(rest: str) -> tuple[str, ...]:
         raise SyntaxProblem(
             "when using JSON array syntax, arrays must be comprised of strings only"
         )
-    return tuple(value)
+    return tuple(_LONE_SURROGATE.sub("\ufffd", item) for item in value)
 
 
 def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
