@@ -105,3 +105,16 @@ def test_json_form_as_go_decodes_it(line: str, json_form: bool, args: tuple[str,
     if _oracle is not None:
         command = _oracle.parse_string(data.decode())[1]
         assert (command.json, tuple(command.value)) == (json_form, args)
+
+
+def test_a_lone_escape_on_the_last_line_is_an_empty_instruction() -> None:
+    """Mutated corpus file (node-windows) ending in ` \\`: an instruction with an empty
+    name, which BuildKit's instruction parser refuses (the daemon says the same)."""
+    data = b"FROM a\n \\"
+    assert [(i.keyword, i.args) for i in parse_lines(data).instructions] == [
+        ("FROM", ("a",)),
+        ("", ("",)),
+    ]
+    with pytest.raises(ParseError) as refused:
+        parse(data)
+    assert (refused.value.reason, refused.value.line) == ("unknown instruction: ", 2)
