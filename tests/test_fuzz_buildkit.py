@@ -121,6 +121,8 @@ def test_reader_agrees_with_buildkit_on_mutated_corpus_files() -> None:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return  # the binding takes text only; bytes that are not UTF-8 are tested elsewhere
+        if b"\x00" in data:
+            return  # the binding takes C strings: it cuts at a NUL (test_syntax_limits.py)
         _agrees_with_buildkit(data)
 
     check()

@@ -118,3 +118,15 @@ def test_a_lone_escape_on_the_last_line_is_an_empty_instruction() -> None:
     with pytest.raises(ParseError) as refused:
         parse(data)
     assert (refused.value.reason, refused.value.line) == ("unknown instruction: ", 2)
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_in_printable_words() -> None:
+    """Mutated corpus file (UTF-16 without its BOM): BuildKit reads the NULs as part of
+    the words (the binding cannot: it cuts at the first NUL) and refuses the unknown
+    instruction; dlink says so with the NULs escaped."""
+    data = "USER root\nRUN foo bar".encode("utf-16-be")
+    assert len(parse_lines(data).instructions) == 2
+    with pytest.raises(ParseError) as refused:
+        parse(data)
+    assert refused.value.reason == "unknown instruction: \\x00U\\x00S\\x00E\\x00R\\x00"
+    assert refused.value.reason.isprintable()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
 
 class ParseError(ValueError):
     """BuildKit would refuse this file. `line` is 1-based; `reason` is one line.
@@ -18,8 +22,10 @@ class ParseError(ValueError):
         *,
         instruction_level: bool = False,
     ) -> None:
-        # Bytes that are not UTF-8 (kept as lone surrogates) must not reach a printer.
+        # Bytes that are not UTF-8 (kept as lone surrogates) must not reach a printer,
+        # nor control characters (a NUL, a line break) reach a terminal or a log line.
         reason = reason.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        reason = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", reason)
         super().__init__(f"line {line}: {reason}")
         self.reason = reason
         self.line = line
