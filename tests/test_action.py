@@ -32,7 +32,18 @@ REPO = "https://github.com/acme/widget"
 SRC = "org.opencontainers.image.source"
 MISSING = "FROM alpine\nRUN true\n"
 GOOD = f'FROM alpine\nLABEL {SRC}="{REPO}"\n'
-INPUT_DEFAULTS = {"paths": ".", "sarif-file": "", "fail-on": "warning", "repo-url": ""}
+INPUT_DEFAULTS = {
+    "paths": ".",
+    "config": "",
+    "format": "sarif",
+    "output-file": "",
+    "fail-on": "warning",
+    "select": "",
+    "ignore": "",
+    "repo-url": "",
+    "version": "",
+    "upload-sarif": "false",
+}
 ANNOTATION = re.compile(r"^::(error|warning|notice) file=([^,]*),")
 
 
@@ -43,17 +54,22 @@ def action() -> dict[str, Any]:
 
 
 def the_step() -> dict[str, Any]:
-    steps = action()["runs"]["steps"]
-    assert len(steps) == 1, "one step: install and check are the script's business"
-    step = steps[0]
+    """The step that installs and checks (the others cache, upload and exit)."""
+    [step] = [step for step in action()["runs"]["steps"] if step.get("id") == "check"]
     assert isinstance(step, dict)
     return step
+
+
+# Variables the check step sets that are not inputs.
+STEP_VARIABLES = {"PIP_CACHE_DIR", "DLINK_ACTION_DEFER_EXIT"}
 
 
 def input_variables() -> dict[str, str]:
     """Input name -> the environment variable the step maps it to, read from action.yml."""
     mapping: dict[str, str] = {}
     for variable, value in the_step()["env"].items():
+        if variable in STEP_VARIABLES:
+            continue
         found = re.fullmatch(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", str(value))
         assert found, f"{variable}: {value!r} is not an input"
         mapping[found.group(1)] = variable
@@ -112,6 +128,7 @@ def run_action(
     inputs: Mapping[str, str] | None = None,
     *,
     install: bool = False,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the step's command in `workspace` with every input mapped, defaults filled in."""
     env = dict(os.environ)
@@ -130,7 +147,10 @@ def run_action(
         GITHUB_WORKSPACE=str(workspace),
         GITHUB_ACTION_PATH=str(ROOT),
         RUNNER_TEMP=str(runner_temp),
+        GITHUB_OUTPUT=str(runner_temp / "github-output"),
+        GITHUB_STEP_SUMMARY=str(runner_temp / "step-summary.md"),
     )
+    env.update(extra_env or {})
     given = {**INPUT_DEFAULTS, **(inputs or {})}
     for name, variable in input_variables().items():
         env[variable] = given.pop(name)
@@ -176,24 +196,80 @@ def workspace_with(root: Path, files: Mapping[str, str]) -> Path:
     return repo
 
 
+def outputs(runner_temp: Path) -> dict[str, str]:
+    """The step outputs the script wrote to GITHUB_OUTPUT."""
+    lines = (runner_temp / "github-output").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
 def test_findings_fail_the_step_with_annotations_and_a_sarif_file(tmp_path: Path) -> None:
     workspace = workspace_with(tmp_path, {"Dockerfile": MISSING, "good/Dockerfile": GOOD})
-    completed = run_action(
-        workspace, tmp_path / "runner-temp", {"sarif-file": "reports/dlink.sarif"}
-    )
+    runner_temp = tmp_path / "runner-temp"
+    completed = run_action(workspace, runner_temp, {"output-file": "reports/dlink.sarif"})
     assert completed.returncode == 1, completed.stderr
     assert annotated(completed.stdout) == [("error", "Dockerfile")]
     assert "title=DLK101" in completed.stdout
     assert sarif_results(workspace / "reports" / "dlink.sarif") == [("DLK101", "Dockerfile")]
     assert git(workspace, "status", "--porcelain") == "?? reports/"  # check writes nothing else
+    assert outputs(runner_temp) == {
+        "findings": "1",
+        "exit-code": "1",
+        "report": "reports/dlink.sarif",
+    }
+    summary = (runner_temp / "step-summary.md").read_text(encoding="utf-8")
+    assert "| `Dockerfile` | 1 | DLK101" in summary
 
 
 def test_clean_workspace_passes_with_an_empty_sarif_file(tmp_path: Path) -> None:
     workspace = workspace_with(tmp_path, {"Dockerfile": GOOD, "web/app.Dockerfile": GOOD})
-    completed = run_action(workspace, tmp_path / "runner-temp", {"sarif-file": "dlink.sarif"})
+    runner_temp = tmp_path / "runner-temp"
+    completed = run_action(workspace, runner_temp, {"output-file": "dlink.sarif"})
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "::error" not in completed.stdout
     assert sarif_results(workspace / "dlink.sarif") == []
+    assert outputs(runner_temp)["findings"] == "0"
+
+
+def test_a_failed_run_hands_no_report_on(tmp_path: Path) -> None:
+    """Exit 2 (here: a config error): the report says the run failed, and the `report`
+    output is empty, so the upload step (guarded by it) does not run."""
+    workspace = workspace_with(tmp_path, {"Dockerfile": GOOD, ".dlink.toml": "fail-on = 3\n"})
+    runner_temp = tmp_path / "runner-temp"
+    completed = run_action(workspace, runner_temp, {"upload-sarif": "true"})
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert outputs(runner_temp) == {"findings": "0", "exit-code": "2", "report": ""}
+    assert "is not handed on for upload" in completed.stdout
+    log = json.loads((runner_temp / "dlink.sarif").read_text(encoding="utf-8"))
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    [upload] = [s for s in action()["runs"]["steps"] if "upload-sarif" in str(s.get("uses"))]
+    assert "steps.check.outputs.report != ''" in upload["if"]
+
+
+def test_deferred_exit_lets_the_upload_run_then_the_last_step_fails(tmp_path: Path) -> None:
+    workspace = workspace_with(tmp_path, {"Dockerfile": MISSING})
+    runner_temp = tmp_path / "runner-temp"
+    completed = run_action(
+        workspace, runner_temp, {"upload-sarif": "true"}, extra_env={"DLINK_ACTION_DEFER_EXIT": "1"}
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outputs(runner_temp)["report"] == str(runner_temp / "dlink.sarif")
+    last = action()["runs"]["steps"][-1]
+    assert last["env"] == {"DLINK_EXIT_CODE": "${{ steps.check.outputs.exit-code }}"}
+    result = subprocess.run(["bash", "-c", last["run"]], env={"DLINK_EXIT_CODE": "1"}, check=False)
+    assert result.returncode == 1
+
+
+def test_action_outputs_and_cache_are_declared() -> None:
+    metadata = action()
+    assert set(metadata["outputs"]) == {"findings", "report", "exit-code"}
+    for name, spec in metadata["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.check.outputs.{name} }}}}"
+    cache = metadata["runs"]["steps"][0]
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == the_step()["env"]["PIP_CACHE_DIR"]
+    # Installed from the action's own checkout, not from an index.
+    script = SCRIPT.read_text(encoding="utf-8")
+    assert 'source_spec="$action_path"' in script and "pip install dlink" not in script
 
 
 @pytest.mark.parametrize(
@@ -221,6 +297,12 @@ def test_clean_workspace_passes_with_an_empty_sarif_file(tmp_path: Path) -> None
             [("error", "good/Dockerfile")],
             id="repo-url-overrides-the-repository",
         ),
+        pytest.param({"select": "DLK102, DLK103"}, 0, [], id="select-skips-dlk101"),
+        pytest.param({"ignore": "DLK101\nDLK103"}, 0, [], id="ignore-one-per-line"),
+        pytest.param({"select": "DLK1O1"}, 2, [], id="unknown-code-is-an-error"),
+        pytest.param({"config": "strict.toml"}, 0, [], id="config-file"),
+        pytest.param({"upload-sarif": "yes"}, 2, [], id="bad-upload-sarif"),
+        pytest.param({"upload-sarif": "true", "format": "json"}, 2, [], id="upload-needs-sarif"),
         pytest.param({"fail-on": "sometimes"}, 2, [], id="bad-fail-on-is-an-error"),
         pytest.param({"paths": "absent"}, 2, [], id="missing-path-is-an-error"),
     ],
@@ -233,7 +315,12 @@ def test_inputs(
 ) -> None:
     workspace = workspace_with(
         tmp_path,
-        {"Dockerfile": MISSING, "good/Dockerfile": GOOD, "my app/Dockerfile": MISSING},
+        {
+            "Dockerfile": MISSING,
+            "good/Dockerfile": GOOD,
+            "my app/Dockerfile": MISSING,
+            "strict.toml": 'fail-on = "never"\nexclude = ["Dockerfile", "my app/*"]\n',
+        },
     )
     completed = run_action(workspace, tmp_path / "runner-temp", inputs)
     assert completed.returncode == expected_code, completed.stdout + completed.stderr
@@ -242,13 +329,13 @@ def test_inputs(
 
 def test_a_sarif_file_that_cannot_be_written_does_not_mask_the_check(tmp_path: Path) -> None:
     workspace = workspace_with(tmp_path, {"Dockerfile": MISSING})
-    # The parent of the SARIF file is a regular file: neither mkdir nor the write can work.
+    # The parent of the report is a regular file: neither mkdir nor the write can work.
     completed = run_action(
-        workspace, tmp_path / "runner-temp", {"sarif-file": "Dockerfile/dlink.sarif"}
+        workspace, tmp_path / "runner-temp", {"output-file": "Dockerfile/dlink.sarif"}
     )
-    assert completed.returncode == 1, completed.stderr
-    assert annotated(completed.stdout) == [("error", "Dockerfile")]
-    assert "::warning title=dlink action::cannot write the SARIF file" in completed.stdout
+    assert completed.returncode == 2, completed.stderr
+    assert "::warning title=dlink action::cannot create the directory" in completed.stdout
+    assert "dlink: error: cannot write Dockerfile/dlink.sarif" in completed.stderr
 
 
 def test_skip_install_without_dlink_on_path_is_an_error(tmp_path: Path) -> None:
@@ -284,7 +371,7 @@ def test_real_install_from_the_action_path(tmp_path: Path) -> None:
     """
     workspace = workspace_with(tmp_path, {"Dockerfile": MISSING, "good/Dockerfile": GOOD})
     runner_temp = tmp_path / "runner-temp"
-    completed = run_action(workspace, runner_temp, {"sarif-file": "dlink.sarif"}, install=True)
+    completed = run_action(workspace, runner_temp, {"output-file": "dlink.sarif"}, install=True)
     output = completed.stdout + completed.stderr
     install_failed = "pip could not install dlink" in completed.stdout
     if install_failed and not UNDER_CI and not _pypi_reachable():

@@ -261,6 +261,8 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
         "DLK109",
         "DLK110",
         "DLK111",
+        "DLK112",
+        "DLK113",
     ]
     code, out, _ = run(capsys, "explain", "dlk103")
     assert code == 0 and "Bad:" in out and ".git" in out

@@ -37,7 +37,7 @@ def write(path: Path, text: str) -> Path:
 FULL = """\
 repo-url = "https://github.com/acme/app"
 remote = "upstream"
-select = ["DLK1", "DLK201"]
+select = ["DLK1", "DLK107"]
 ignore = ["DLK102"]
 exclude = ["vendor/*", "*.tmpl.Dockerfile"]
 extend-exclude = ["/build", "!fixtures/keep/"]
@@ -64,7 +64,7 @@ ignore = ["DLK"]
             Config(
                 repo_url="https://github.com/acme/app",
                 remote="upstream",
-                select=("DLK1", "DLK201"),
+                select=("DLK1", "DLK107"),
                 ignore=("DLK102",),
                 exclude=("vendor/*", "*.tmpl.Dockerfile"),
                 extend_exclude=("/build", "!fixtures/keep/"),
@@ -430,7 +430,7 @@ build-args = { VERSION = "2" }
 platforms = ["linux/arm64"]
 
 [per-file."/Dockerfile"]
-ignore = ["DLK2"]
+ignore = ["DLK106"]
 """
 
 
@@ -455,7 +455,7 @@ ignore = ["DLK2"]
             ),
             id="one-entry",
         ),
-        pytest.param("Dockerfile", FileSettings(ignore=("DLK2",)), id="anchored-at-config-dir"),
+        pytest.param("Dockerfile", FileSettings(ignore=("DLK106",)), id="anchored-at-config-dir"),
         pytest.param("deep/Dockerfile", FileSettings(), id="anchored-misses-deeper"),
     ],
 )

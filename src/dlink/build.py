@@ -587,13 +587,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with the given secrets, token shapes and URL credentials replaced by `***`."""
-    text = TOKEN_SHAPE.sub(MASK, redact(text, secrets))
-    if "@" in text:
-        from dlink.repo import redact_url
+    """`text` with the given secrets, token shapes and URL credentials replaced by `***`
+    (dlink.redact: the one redactor of everything dlink prints)."""
+    from dlink.redact import redact as redact_all
 
-        text = redact_url(text)
-    return text
+    return redact_all(text, secrets)
 
 
 def run_command(

@@ -57,6 +57,7 @@ class Config:
     per_file: tuple[PerFile, ...] = ()
     fail_on: str | None = None
     unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
+    scope: str | None = None  # "published" (default) or "all": which Dockerfiles are images
     path: Path | None = None
 
 
@@ -261,10 +262,25 @@ def _parse(table: Mapping[str, Any], path: Path, *, where: str | None) -> Config
             raise DlinkError(f"{path}: unknown key {key!r}{place}", hint=_unknown_key_hint(key))
         field_name, convert, expected = spec
         converted = _per_file(value, path, place) if key == "per-file" else convert(value)
+        codes = field_name in ("select", "ignore") and isinstance(value, list)
         if converted is None:
-            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {_short(value)}")
+            hint = _codes_hint(value) if codes else None
+            raise DlinkError(f"{path}: {key!r}{place} must be {expected}, not {_short(value)}", hint)
+        if codes:
+            from dlink.codes import check_codes  # the CLI validates with the same function
+
+            check_codes(value, f"{path}: {key!r}{place}")
         values[field_name] = converted
     return Config(path=path, **values)
+
+
+def _codes_hint(value: list[object]) -> str | None:
+    from dlink.codes import suggest
+
+    for item in value:
+        if isinstance(item, str) and not _CODE_PREFIX.fullmatch(item):
+            return suggest(item)
+    return None
 
 
 def _short(value: object) -> str:
@@ -295,6 +311,10 @@ def _per_file(value: object, path: Path, place: str) -> tuple[PerFile, ...] | No
             converted = convert(item)
             if converted is None:
                 raise DlinkError(f"{path}: {key!r} in {where} must be {expected}, not {_short(item)}")
+            if field_name in ("select", "ignore"):
+                from dlink.codes import check_codes
+
+                check_codes(item, f"{path}: {key!r} in {where}")
             fields[field_name] = converted
         entries.append(PerFile(pattern, **fields))
     return tuple(entries)
@@ -364,8 +384,13 @@ _KEYS: dict[str, tuple[str, Callable[[object], object | None], str]] = {
     "extend-exclude": ("extend_exclude", _globs, "a list of non-empty gitignore-style patterns"),
     "per-file": ("per_file", _globs, 'a table of tables: per-file."PATTERN" = { targets = [...] }'),
     "fail-on": ("fail_on", _fail_on, "one of " + ", ".join(map(repr, FAIL_ON_CHOICES))),
+    "scope": ("scope", lambda v: _scope(v), "'published' or 'all'"),
     "unsafe-fixes": ("unsafe_fixes", _bool, "true or false"),
 }
+
+
+def _scope(value: object) -> str | None:
+    return value if isinstance(value, str) and value in ("published", "all") else None
 
 
 _CODES = 'a list of rule codes or prefixes such as "DLK1" or "DLK101"'

@@ -64,10 +64,10 @@ def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
 
 def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
     """One list of findings for all platforms; one found for some platforms only says which."""
-    seen: dict[tuple[int, int, str, str], tuple[Finding, list[str]]] = {}
+    seen: dict[tuple[str, int, int, str, str], tuple[Finding, list[str]]] = {}
     for platform, findings in per_platform:
         for finding in findings:
-            key = (finding.line, finding.column, finding.code, finding.message)
+            key = (finding.path, finding.line, finding.column, finding.code, finding.message)
             if key in seen:
                 seen[key][1].append(platform)
             else:
@@ -102,7 +102,12 @@ def analyse(data: bytes, context: Context, selection: Selection = Selection()) -
         found: list[Finding] = []
         for rule in wanted:
             assert rule.check is not None
-            found += [f for f in rule.check(subject) if not directives.suppresses(f.code, f.line)]
+            # A finding on a build definition's line: the Dockerfile's comments do not apply.
+            found += [
+                f
+                for f in rule.check(subject)
+                if f.path != context.path or not directives.suppresses(f.code, f.line)
+            ]
         per_platform.append((model.platform, found))
     findings = _merge(per_platform)
     findings.sort(key=lambda f: (f.line, f.column, f.code))

@@ -9,15 +9,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
 
 if TYPE_CHECKING:
+    from dlink.builds.plan import ImagePlan
     from dlink.config import Config
     from dlink.engine import Selection
     from dlink.files import Discovery
+    from dlink.model import Model
     from dlink.repo import NoRepository, RepoIdentity
     from dlink.rules import Context
 
@@ -38,6 +40,7 @@ class LintOptions:
     force_exclude: bool = False  # files named on the command line obey the excludes too
     unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
     platforms: tuple[str, ...] = ("linux/amd64",)
+    scope: str | None = None  # "published" or "all"; None: config, else "published"
 
 
 @dataclass
@@ -52,6 +55,12 @@ class FileOutcome:
     written: bool = False  # fix: the file was rewritten
     edits: int = 0  # fix: edits applied
     failing: int = 0  # findings at or above the file's fail-on level
+    plan: ImagePlan | None = None  # who builds the file and how it was checked
+    path: Path | None = None  # the file itself, for reports that name it from the root
+    root: Path | None = None  # the top of its repository's working tree, when known
+    # What each finding is about (finding_anchor), for fingerprints: "stage\0label key".
+    anchors: dict[Finding, str] = field(default_factory=dict)
+    source: str | None = None  # check: the file's text when it has findings (code frames)
 
 
 @dataclass
@@ -60,6 +69,7 @@ class LintRun:
 
     outcomes: list[FileOutcome] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # said once per run, not per file
+    skipped: list[ImagePlan] = field(default_factory=list)  # out of scope: not images to label
 
     @property
     def findings(self) -> list[Finding]:
@@ -86,6 +96,35 @@ def display_path(path: Path) -> str:
         return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())))
     except ValueError:
         return str(path)
+
+
+def worktree_root(path: Path) -> Path | None:
+    """The nearest directory above `path` holding `.git` (a directory, or a file in a
+    worktree or submodule): where reports count paths from when git was not asked."""
+    for directory in path.resolve().parents:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def finding_anchor(model: Model | None, line: int) -> str:
+    """What a finding is about, independent of where the file moved it: the stage (its
+    name, else its index) and the label key at `line`. Report fingerprints use it, so
+    a line added above a finding does not make it a new one."""
+    if model is None:
+        return ""
+    stage = None
+    for candidate in model.stages:
+        if candidate.from_instruction.start_line <= line:
+            stage = candidate
+    if stage is None:
+        return ""
+    key = ""
+    for setting in stage.labels:
+        if setting.instruction.start_line <= line <= setting.instruction.end_line:
+            key = setting.key
+            break
+    return f"{stage.name or stage.index}\0{key}"
 
 
 def find_files(options: LintOptions, *, unused_patterns: bool = False) -> Discovery:
@@ -117,6 +156,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
+    from dlink.builds.plan import Planner
     from dlink.engine import Selection, select_findings
     from dlink.files import read_dockerfile, write_atomic
     from dlink.repo import NoRepository, RepoResolver, resolve_repository
@@ -124,12 +164,18 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
     explicit = _explicit_config(options)
     discovery = _find_files(options, explicit)
     resolver = RepoResolver()
+    planner = Planner(options.paths)
     run = LintRun()
     without_repository: list[NoRepository] = []
+    seen_elsewhere: set[Finding] = set()  # a build definition's finding, reported once
     for path in discovery.files:
         settings = explicit or config_module.find_config(path)
         per_file = config_module.file_settings(settings, path)
-        outcome = FileOutcome(display_path(path))
+        plan = planner.plan(path, options.scope or settings.scope or "published")
+        if not plan.in_scope:
+            run.skipped.append(plan)
+            continue
+        outcome = FileOutcome(display_path(path), plan=plan, path=path.resolve())
         run.outcomes.append(outcome)
         identity: RepoIdentity | None = None
         try:
@@ -146,19 +192,22 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             without_repository.append(missing)
         except DlinkError as error:
             outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
+            outcome.root = worktree_root(path)
             continue
+        outcome.root = (identity.root if identity else None) or worktree_root(path)
         build_args = {**(per_file.build_args or {}), **options.build_args}
-        targets = options.targets or per_file.targets or (None,)
-        contexts = [
-            _context(outcome.shown, identity, t, build_args, options.platforms) for t in targets
-        ]
+        # Targets named on the command line or in config win over what the build sites say.
+        targets = tuple(options.targets or per_file.targets or ())
+        contexts = _contexts(outcome.shown, identity, build_args, plan, targets, options.platforms)
         selection = Selection(
             options.select or per_file.select or settings.select,
             options.ignore + per_file.ignore + settings.ignore,
         )
         fail_on = options.fail_on or settings.fail_on or "warning"
         if not fixing:
-            outcome.findings = _analyse_all(data, contexts, selection)
+            outcome.findings, outcome.anchors = _analyse_all(data, contexts, selection)
+            if outcome.findings:
+                outcome.source = data.decode("utf-8-sig", "replace")
         else:
             unsafe = options.unsafe_fixes
             unsafe = bool(settings.unsafe_fixes) if unsafe is None else unsafe
@@ -180,7 +229,13 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                     except DlinkError as error:
                         outcome.error = error
                         continue
+        outcome.findings = _once(outcome, seen_elsewhere)
         outcome.failing += len(select_findings(outcome.findings, fail_on))
+    for root, scanned in planner.scans.items():
+        run.notices += [
+            f"{display_path(root / n.origin.path)}:{n.origin.line}: {n.message}"
+            for n in scanned.notices
+        ]
     if without_repository:
         run.notices.append(_no_repository(without_repository, fixing))
     return run
@@ -192,12 +247,14 @@ def _context(
     target: str | None,
     args: dict[str, str],
     platforms: tuple[str, ...],
+    **build: Any,
 ) -> Context:
-    """What the rules may know about the file's repository (None: there is none)."""
+    """What the rules may know about the file's repository (None: there is none), and
+    `build`: what the publishing build site sets (build_labels, published_targets, ...)."""
     from dlink.rules import Context
 
     if identity is None:
-        return Context(shown, None, target, args, platforms=platforms)
+        return Context(shown, None, target, args, platforms=platforms, **build)
     source = f"remote {identity.remote!r}" if identity.remote else identity.reason or None
     return Context(
         shown,
@@ -208,27 +265,99 @@ def _context(
         repo_source=source,
         remotes=dict(identity.remotes),
         platforms=platforms,
+        **build,
     )
 
 
-def _analyse_all(data: bytes, contexts: list[Context], selection: Selection) -> list[Finding]:
+def _contexts(
+    shown: str,
+    identity: RepoIdentity | None,
+    build_args: dict[str, str],
+    plan: ImagePlan,
+    targets: tuple[str, ...],
+    platforms: tuple[str, ...],
+) -> list[Context]:
+    """One context per published target and build-time label set (one, as before, for a
+    file no publishing site builds)."""
+    from dlink.builds.plan import resolve_labels
+    from dlink.builds.values import RepoFacts
+
+    checks = plan.checks(targets)
+    published = tuple(dict.fromkeys(check.target for check in checks))
+    facts = None
+    if identity is not None:
+        # GoReleaser's {{ .GitURL }} is the checkout's remote URL. Under GitHub Actions the
+        # checkout action sets it to the repository's https URL; elsewhere only git knows.
+        git_url = identity.remote_url if identity.from_remote else None
+        if identity.source == "ci:github":
+            git_url = identity.url
+        facts = RepoFacts(identity.url, git_url)
+    return [
+        _context(
+            shown,
+            identity,
+            check.target,
+            build_args,
+            platforms,
+            build_labels=resolve_labels(check.labels, facts, plan.root, display_path),
+            published_targets=published,
+            published_by=str(check.site.origin) if check.site else None,
+        )
+        for check in checks
+    ]
+
+
+def _once(outcome: FileOutcome, seen_elsewhere: set[Finding]) -> list[Finding]:
+    """A finding on a build definition's line (several Dockerfiles may share the site) is
+    reported with the first file only; the file's own findings come first."""
+    kept = []
+    for finding in outcome.findings:
+        if finding.path != outcome.shown:
+            if finding in seen_elsewhere:
+                continue
+            seen_elsewhere.add(finding)
+        kept.append(finding)
+    return sorted(kept, key=lambda f: (f.path != outcome.shown, f.path, f.line, f.column, f.code))
+
+
+def _name_the_site(finding: Finding, context: Context) -> Finding:
+    """A target a build site names but the file lacks: say which site names it."""
+    if finding.code != "DLK000" or not context.published_by or context.target is None:
+        return finding
+    if not finding.message.startswith("target stage"):
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, message=f"{finding.message}; {context.published_by} builds this target")
+
+
+def _analyse_all(
+    data: bytes, contexts: list[Context], selection: Selection
+) -> tuple[list[Finding], dict[Finding, str]]:
     """Findings for every target, each once: a finding in a stage that several targets
-    share is the same finding for all of them."""
+    share is the same finding for all of them. With each, its anchor (finding_anchor)."""
     from dlink.engine import analyse
 
+    anchors: dict[Finding, str] = {}
     if len(contexts) == 1:
-        return analyse(data, contexts[0], selection).findings
+        analysis = analyse(data, contexts[0], selection)
+        found = [_name_the_site(f, contexts[0]) for f in analysis.findings]
+        anchors = {f: finding_anchor(analysis.model, f.line) for f in found}
+        return found, anchors
     findings: list[Finding] = []
     seen: set[tuple[object, ...]] = set()
     for context in contexts:
-        for finding in analyse(data, context, selection).findings:
-            key = (finding.line, finding.column, finding.end_line, finding.code, finding.message)
+        analysis = analyse(data, context, selection)
+        for finding in analysis.findings:
+            finding = _name_the_site(finding, context)
+            key = (finding.path, finding.line, finding.column, finding.end_line, finding.code,
+                   finding.message)  # fmt: skip
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
+                anchors[finding] = finding_anchor(analysis.model, finding.line)
     findings.sort(key=lambda f: (f.line, f.column, f.code))
-    return findings
-
+    return findings, anchors
 
 def _fix_all(
     data: bytes, contexts: list[Context], selection: Selection, unsafe_fixes: bool
@@ -247,7 +376,7 @@ def _fix_all(
             return original, 0, result.remaining, result.withheld
         data, edits, remaining = result.data, edits + result.fixed, result.remaining
     if len(contexts) > 1:
-        remaining = _analyse_all(data, contexts, selection)
+        remaining = _analyse_all(data, contexts, selection)[0]
     return data, edits, remaining, None
 
 

@@ -69,11 +69,6 @@ _DOS_DRIVE = re.compile(r"[A-Za-z]:(?:[\\/]|\Z)")
 _HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?\Z")
 _IPV6_HOST = re.compile(r"\[[0-9a-f:.]+(?:%25[0-9a-z._~-]+)?\]\Z")
 _BAD_PATH_CHARS = re.compile(r"[\x00-\x1f\x7f\\\[\]\t\n\r\f\v]")
-_SECRET_QUERY = re.compile(
-    r"(?i)([?&;][^=&#;\s]*(?:token|secret|passw|pwd|auth|key|sig|credential|session)"
-    r"[^=&#;\s]*=)[^&#;\s]*"
-)
-
 _WEB_SCHEMES = frozenset({"http", "https"})
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 _GIT_SCHEMES = frozenset({"git"})
@@ -91,12 +86,6 @@ _HOST_ALIASES = {
 _OWNER_REPO_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org"})
 _AZURE_SSH_HOSTS = frozenset({"ssh.dev.azure.com", "vs-ssh.visualstudio.com"})
 
-# Prefixes of well-known access tokens: GitHub, GitLab, Bitbucket, Atlassian.
-_TOKEN_PREFIXES = (
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-",
-    "ATBB", "ATCTT", "ATATT",
-)  # fmt: skip
 
 
 def _not_hosted(url: str, reason: str) -> DlinkError:
@@ -299,59 +288,14 @@ def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
     return f"https://{authority}/{'/'.join(segments)}"
 
 
-def _looks_like_token(user: str) -> bool:
-    """Whether a bare URL user name is really a token (git hosts accept tokens as user names)."""
-    if user.startswith(_TOKEN_PREFIXES) or len(user) >= 20 or "%3a" in user.lower():
-        return True
-    has_mixed = any(c.isupper() for c in user) and any(c.islower() for c in user)
-    return len(user) >= 12 and has_mixed and any(c.isdigit() for c in user)
-
-
-def _redact_userinfo(userinfo: str, scheme: str) -> str:
-    user, separator, password = userinfo.partition(":")
-    if scheme in _SSH_SCHEMES:
-        hide_user = False  # an SSH user name is an account, never a secret
-    elif scheme in _WEB_SCHEMES | _GIT_SCHEMES:
-        hide_user = _looks_like_token(user)
-    else:
-        hide_user = True  # a scheme nobody agreed on: assume the worst
-    shown_user = "***" if hide_user else user
-    if separator:
-        return f"{shown_user}:***" if password else f"{shown_user}:"
-    return shown_user
-
-
-def _redact_one(url: str) -> str:
-    scheme_url = _SCHEME_URL.match(url)
-    if scheme_url:
-        scheme_end = len(scheme_url[1]) + len("://")
-        rest = url[scheme_end:]
-        at = rest.rfind("@")
-        if at >= 0:
-            rest = _redact_userinfo(rest[:at], scheme_url[1].lower()) + rest[at:]
-        return url[:scheme_end] + _SECRET_QUERY.sub(r"\1***", rest)
-    at, colon = url.rfind("@"), url.find(":")
-    if 0 <= colon < at - 1:
-        url = f"{url[: colon + 1]}***{url[at:]}"
-    return _SECRET_QUERY.sub(r"\1***", url)
-
-
 def redact_url(url: str) -> str:
     """`url` with passwords and tokens replaced by `***`; safe on any string.
 
-    Redacts the password of `scheme://user:password@...` (and a bare https user name
-    that looks like a token), the password of scp-like `user:password@host:path`, and
-    query parameters named like secrets. Everything up to the last '@' counts as user
-    information, so a password with a stray '@', '/', '#' or '://' cannot leak either.
-    Prose (a message from git) is redacted word by word.
+    Delegates to `dlink.redact`, the one redactor of everything dlink prints.
     """
-    body = url.lstrip()
-    lead = url[: len(url) - len(body)]
-    if _SCHEME_URL.match(body) or not any(character.isspace() for character in body.rstrip()):
-        # One URL, even one whose password has a raw space in it: redact it whole.
-        return lead + _redact_one(body)
-    # A URL in prose is usually quoted: the quote is not part of it.
-    return re.sub(r"([\"'(<\[]*)(\S+)", lambda word: word[1] + _redact_one(word[2]), url)
+    from dlink.redact import redact_url as redact_one
+
+    return redact_one(url)
 
 
 def url_has_credentials(url: str) -> bool:

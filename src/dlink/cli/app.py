@@ -30,7 +30,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"dlink {__version__}")
+        from dlink.cli.output import out
+
+        out(f"dlink {__version__}")
         raise typer.Exit(ExitCode.OK)
 
 
@@ -79,9 +81,9 @@ def repository_of(
 
 def fail(error: DlinkError) -> typer.Exit:
     """Print a user error as one line (plus its hint) on stderr; return the exit to raise."""
-    typer.echo(f"dlink: error: {error.message}", err=True)
-    if error.hint:
-        typer.echo(f"hint: {error.hint}", err=True)
+    from dlink.cli.output import error_line
+
+    error_line(error)  # redacted: a message may quote a URL the user gave
     return typer.Exit(ExitCode.ERROR)
 
 
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except DlinkError as error:
         return int(fail(error).exit_code)
     except KeyboardInterrupt:
-        typer.echo("dlink: interrupted", err=True)
+        from dlink.cli.output import err
+
+        err("dlink: interrupted")
         return 130
     return int(ExitCode.OK)

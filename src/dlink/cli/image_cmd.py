@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dlink.cli import output
 from dlink.cli.app import app, fail, parse_build_args, repository_of
 from dlink.errors import DlinkError, ExitCode
 
@@ -56,7 +57,7 @@ InsecureOpt = Annotated[
 
 
 def _note(message: str) -> None:
-    typer.echo(f"dlink: {message}", err=True)
+    output.err(f"dlink: {message}")
 
 
 def _read_stdin_token() -> str:
@@ -89,9 +90,14 @@ def _token(
     environment without a user name is not used (with a note), because such variables
     are often set for other tools.
     """
+    from dlink.redact import register_secret
+
     user = username or environ.get("GITHUB_ACTOR") or None
+    for name in variables:  # hidden in all output from now on, used or not
+        register_secret(environ.get(name, "").strip())
     if password_stdin:
         token = _read_stdin_token()
+        register_secret(token)
         if user is None:
             raise DlinkError(
                 "--password-stdin needs a user name",
@@ -270,25 +276,24 @@ def build_push(
         if dry_run:
             secrets = [token.token] if token is not None else []
             for command in plan.commands:
-                typer.echo(command.display(secrets))
+                output.out(command.display(secrets))
             return
 
         def stream(line: str) -> None:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            output.err(line, nl=False)
 
         outcome = publish.execute(plan, token, environ, stream, _note)
     except publish.Refused as refused:
-        typer.echo(f"dlink: {refused.message}", err=True)
+        output.err(f"dlink: {refused.message}")
         raise typer.Exit(ExitCode.FINDINGS) from None
     except DlinkError as error:
         raise fail(error) from None
     for pushed in outcome.pushed:
-        typer.echo(f"{pushed.tag}@{pushed.digest}")
+        output.out(f"{pushed.tag}@{pushed.digest}")
     if outcome.problems:
         for problem in outcome.problems:
-            typer.echo(f"dlink: {problem}", err=True)
-        typer.echo("dlink: the pushed image does not carry the expected labels", err=True)
+            output.err(f"dlink: {problem}")
+        output.err("dlink: the pushed image does not carry the expected labels")
         raise typer.Exit(ExitCode.FINDINGS)
     _note(
         f"pushed {len(outcome.pushed)} tag(s) with {SOURCE_LABEL}={plan.repository} "
@@ -411,9 +416,9 @@ def _verify(
                 for platform_image in remote_image.images
             ],
         }
-        typer.echo(json.dumps(document, indent=2, sort_keys=False))
+        output.out(json.dumps(document, indent=2, sort_keys=False))
     else:
         for line in lines:
-            typer.echo(line)
+            output.out(line)
     if not ok:
         raise typer.Exit(ExitCode.FINDINGS)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dlink.cli import output
 from dlink.cli.app import app, fail, repository_of
 from dlink.errors import DlinkError
 
@@ -76,6 +77,6 @@ def repo_command(
             "remote_url": identity.remote_url,
             "remotes": dict(identity.remotes),
         }
-        typer.echo(json.dumps(record, indent=2))
+        output.out(json.dumps(record, indent=2))
     else:
-        typer.echo(identity.url)
+        output.out(identity.url)

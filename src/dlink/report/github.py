@@ -5,13 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dlink.findings import Finding, RuleInfo, Severity
+from dlink.report import NO_CONTEXT, RunContext
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def render(findings: Sequence[Finding], rules: Sequence[RuleInfo], *, color: bool = False) -> str:
-    """`::error file=...,line=...::message` lines; nothing at all when there are no findings."""
-    return "".join(_command(finding) + "\n" for finding in findings)
+def render(
+    findings: Sequence[Finding],
+    rules: Sequence[RuleInfo],
+    *,
+    color: bool = False,
+    context: RunContext = NO_CONTEXT,
+) -> str:
+    """`::error file=...,line=...::message` lines; nothing at all when there are no findings.
+    A failed run adds an error annotation per problem, so the check cannot look clean."""
+    lines = [_command(finding) + "\n" for finding in findings]
+    for error in context.errors:
+        text = f"{error.message} (hint: {error.hint})" if error.hint else error.message
+        where = f"file={_escape_property(error.path)}," if error.path else ""
+        lines.append(f"::error {where}title=dlink could not check::{_escape_data(text)}\n")
+    return "".join(lines)
 
 
 def _command(finding: Finding) -> str:

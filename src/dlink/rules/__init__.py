@@ -19,6 +19,8 @@ from dlink.rules import (
     dlk109_source_label_placeholder,
     dlk110_invalid_directive,
     dlk111_misplaced_directive,
+    dlk112_build_source_label_mismatch,
+    dlk113_build_label_conflict,
 )
 from dlink.rules.base import SOURCE_KEY, Context, Subject
 
@@ -42,6 +44,8 @@ ALL_RULES: tuple[Rule, ...] = (
     Rule(dlk109_source_label_placeholder.RULE, dlk109_source_label_placeholder.check),
     Rule(dlk110_invalid_directive.RULE, dlk110_invalid_directive.check),
     Rule(dlk111_misplaced_directive.RULE, dlk111_misplaced_directive.check),
+    Rule(dlk112_build_source_label_mismatch.RULE, dlk112_build_source_label_mismatch.check),
+    Rule(dlk113_build_label_conflict.RULE, dlk113_build_label_conflict.check),
 )
 RULES_BY_CODE = {rule.info.code: rule for rule in ALL_RULES}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dlink.builds.site import ResolvedLabel
 from dlink.directives import Directives
 from dlink.findings import Edit, Finding, RuleInfo
 from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
@@ -28,6 +29,12 @@ class Context:
     remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
     # The platforms the image is built for (`os/arch[/variant]`); each is checked.
     platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
+    # Labels the publishing build sets at build time (`--label`, metadata-action, bake),
+    # resolved against the repository; they override the Dockerfile's LABELs.
+    build_labels: tuple[ResolvedLabel, ...] = ()
+    # Every target the repository publishes from this file (None: the last stage).
+    published_targets: tuple[str | None, ...] = ()
+    published_by: str | None = None  # "path:line" of the publishing build site
 
     def remote_naming(self, url: str) -> str | None:
         """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
@@ -57,6 +64,18 @@ class Subject:
         """The source label the image ends up with: the last one set."""
         settings = [s for s in self.image_labels() if s.key == SOURCE_KEY]
         return settings[-1] if settings else None
+
+    def build_source(self) -> ResolvedLabel | None:
+        """The source label the build sets at build time, which wins over the Dockerfile's."""
+        labels = [label for label in self.context.build_labels if label.key == SOURCE_KEY]
+        return labels[-1] if labels else None
+
+
+def finding_elsewhere(rule: RuleInfo, label: ResolvedLabel, message: str) -> Finding:
+    """A finding on a build definition's line (a workflow, a bake file), not the Dockerfile."""
+    return Finding(
+        label.path, label.line, 1, label.line, 1, rule.code, rule.name, rule.severity, message, False
+    )
 
 
 def finding_at(

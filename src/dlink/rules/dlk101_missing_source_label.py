@@ -6,10 +6,16 @@ stage, or --target), or in a stage that one is built FROM; a label in a builder
 stage that the final stage only copies from does not reach the image. Labels of
 external base images are unknown to dlink.
 
+A source label the publishing build sets at build time (docker/metadata-action's
+labels, a bake target's `labels`, goreleaser's or a script's `--label`) satisfies
+this rule: `dlink images` shows where each image's label comes from.
+
 `dlink fix` adds `LABEL org.opencontainers.image.source="URL"` after the final
 stage's last LABEL, or else right after its FROM line, as an instruction of its
 own: after a line that ends in the escape character at the end of the file, that
-escape is dropped first (BuildKit reads the line the same without it).
+escape is dropped first (BuildKit reads the line the same without it). When the
+repository publishes several targets of one Dockerfile, the line goes into the
+stage they all build on (their lowest common base), so one line serves them all.
 
 Bad:
     FROM golang:1.23 AS build
@@ -29,6 +35,7 @@ from __future__ import annotations
 import re
 
 from dlink.findings import Edit, Finding, RuleInfo, Severity
+from dlink.model import ModelError, Stage
 from dlink.rules.base import SOURCE_KEY, Subject, finding_at, instruction_head, quote_value
 
 RULE = RuleInfo(
@@ -42,7 +49,7 @@ RULE = RuleInfo(
 
 
 def check(subject: Subject) -> list[Finding]:
-    if subject.source_setting() is not None:
+    if subject.source_setting() is not None or subject.build_source() is not None:
         return []
     model = subject.model
     stage = model.target(subject.context.target)
@@ -52,6 +59,8 @@ def check(subject: Subject) -> list[Finding]:
     message = f"the image built from {where} has no {SOURCE_KEY} label"
     if root.base.lower() != "scratch":
         message += f" (labels of the base image {root.base} are unknown to dlink)"
+    if subject.context.published_by:
+        message += f"; published by {subject.context.published_by} without a build-time label"
     start, end = instruction_head(stage.from_instruction, subject)
     repo_url = subject.context.repo_url
     if repo_url is None:
@@ -70,7 +79,7 @@ def _insertion(subject: Subject, repo_url: str) -> Edit:
     same without it, and the new line is then an instruction of its own.
     """
     df = subject.dockerfile
-    stage = subject.model.target(subject.context.target)
+    stage = _common_base(subject)
     labels = [i for i in stage.instructions if i.name == "label"]
     anchor = labels[-1] if labels else stage.from_instruction
     value = quote_value(repo_url, '"', df.escape)
@@ -100,3 +109,19 @@ def _open_continuation(lines: list[str], first: int, last: int, escape: str) -> 
         match = re.search(r"(?:\A|[^" + re.escape(escape) + "])(" + re.escape(escape) + r")[ \t]*\Z", content)
         return (index, match.start(1)) if match else None
     return None
+
+
+def _common_base(subject: Subject) -> Stage:
+    """The newest stage that every published target is built on (the target itself when
+    it is the only one, or when the targets share no stage)."""
+    model = subject.model
+    stage = model.target(subject.context.target)
+    targets = set(subject.context.published_targets) | {subject.context.target}
+    if len(targets) < 2:
+        return stage
+    try:
+        lineages = [model.lineage(model.target(name)) for name in targets]
+    except ModelError:
+        return stage  # a target the file lacks: the engine reports it when that one is checked
+    shared = [s for s in lineages[0] if all(s in lineage for lineage in lineages[1:])]
+    return shared[-1] if shared else stage

@@ -39,7 +39,11 @@ def check(subject: Subject) -> list[Finding]:
         elif directive.unknown_codes:
             names = ", ".join(directive.unknown_codes)
             message = f"unknown rule code{'s' * (len(directive.unknown_codes) > 1)} {names}"
-            message += " in dlink directive (see `dlink rules`)"
+            from dlink.codes import closest  # the same suggestion as --select and config
+
+            match = closest(directive.unknown_codes[0])
+            hint = f"did you mean {match}?" if match else "see `dlink rules`"
+            message += f" in dlink directive ({hint})"
         else:
             continue
         findings.append(finding_at(RULE, subject, directive.start, directive.end, message))

@@ -1,0 +1,253 @@
+"""Bake files (docker-bake.hcl, docker-bake.json, *.bake.hcl): targets, groups, inheritance.
+
+HCL is read with python-hcl2, imported only when an HCL bake file exists. A target's
+attributes come from the targets it `inherits` (in order), then its own; labels merge
+key by key. `${VAR}` takes the variable's default; functions stay unresolved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlink.builds.site import BuildLabel, Origin
+from dlink.builds.values import substitute
+
+METADATA_TARGET = "docker-metadata-action"
+
+
+class BakeError(ValueError):
+    def __init__(self, reason: str, line: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass
+class BakeTarget:
+    name: str
+    origin: Origin
+    attributes: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, tuple[str, Origin]] = field(default_factory=dict)
+
+
+@dataclass
+class BakeFile:
+    path: str
+    targets: dict[str, BakeTarget] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A target with inheritance applied: what one bake build of it does."""
+
+    name: str
+    origin: Origin
+    dockerfile: str
+    context: str
+    stage: str | None
+    tags: tuple[str, ...]
+    publishes: bool  # its output pushes to a registry
+    labels: tuple[BuildLabel, ...]
+
+
+def read_bake(path: str, text: str) -> BakeFile:
+    """Parse one bake file. Raises BakeError for a file that is not HCL/JSON bake."""
+    if path.endswith(".json"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise BakeError(f"not valid JSON: {error.msg}", error.lineno) from None
+        if not isinstance(document, dict):
+            raise BakeError("a bake JSON file is an object")
+        blocks = {
+            kind: [{name: body} for name, body in section.items()]
+            for kind in ("target", "group", "variable")
+            for section in [document.get(kind)]
+            if isinstance(section, dict)
+        }
+    else:
+        blocks = _read_hcl(text)
+    variables = {}
+    for entry in blocks.get("variable") or []:
+        for name, body in entry.items() if isinstance(entry, dict) else []:
+            default = body.get("default") if isinstance(body, dict) else None
+            if isinstance(default, (str, int, float)) and not isinstance(default, bool):
+                variables[str(name)] = str(default)
+    bake = BakeFile(path)
+    for entry in blocks.get("group") or []:
+        for name, body in entry.items() if isinstance(entry, dict) else []:
+            targets = body.get("targets") if isinstance(body, dict) else None
+            bake.groups[str(name)] = _names(targets)
+    for entry in blocks.get("target") or []:
+        for name, body in entry.items() if isinstance(entry, dict) else []:
+            if not isinstance(body, dict):
+                continue
+            name = str(name)
+            origin = Origin(path, _line_of_block(text, "target", name))
+            target = BakeTarget(name, origin)
+            for key, value in body.items():
+                key = str(key)
+                if key.startswith("__"):
+                    continue
+                if key == "labels" and isinstance(value, dict):
+                    for label_key, label_value in value.items():
+                        if label_value is None:
+                            continue
+                        line = _line_of_text(text, str(label_key), origin.line)
+                        target.labels[str(label_key)] = (
+                            substitute(str(label_value), variables),
+                            Origin(path, line),
+                        )
+                else:
+                    target.attributes[key] = _substituted(value, variables)
+            bake.targets[name] = target
+    return bake
+
+
+def _read_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
+    # Parsed on every run, never kept on disk: a bake file's variable defaults can hold
+    # secrets, and the parse costs only repositories that have an HCL bake file.
+    return _parse_hcl(text)
+
+
+def _parse_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
+    try:
+        import hcl2
+        from hcl2.utils import SerializationOptions
+    except ImportError:  # pragma: no cover - a declared dependency; a broken install
+        raise BakeError("python-hcl2 is not installed, so HCL bake files cannot be read") from None
+    try:
+        options = SerializationOptions(strip_string_quotes=True, with_comments=False)
+        document = hcl2.loads(text, serialization_options=options)
+    except Exception as error:  # noqa: BLE001 - lark raises many types for bad input
+        line = getattr(error, "line", 1)
+        first = str(error).strip().splitlines()
+        reason = first[0] if first else type(error).__name__
+        raise BakeError(f"not valid HCL: {reason}", line if isinstance(line, int) else 1) from None
+    return {
+        k: v
+        for k, v in document.items()
+        if isinstance(v, list) and k in ("target", "group", "variable")
+    }
+
+
+def _substituted(value: Any, variables: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return substitute(value, variables)
+    if isinstance(value, list):
+        return [_substituted(item, variables) for item in value]
+    return value
+
+
+def _line_of_block(text: str, kind: str, name: str) -> int:
+    match = re.search(rf'^[ \t]*{kind}[ \t]+"?{re.escape(name)}"?[ \t]*{{', text, re.MULTILINE)
+    if match is None:
+        match = re.search(rf'"{re.escape(name)}"[ \t]*:', text)  # JSON
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _line_of_text(text: str, needle: str, after_line: int) -> int:
+    offset = 0
+    for _ in range(after_line - 1):
+        offset = text.find("\n", offset) + 1
+    found = text.find(needle, offset)
+    return text.count("\n", 0, found) + 1 if found >= 0 else after_line
+
+
+def resolve_target(
+    bakes: list[BakeFile],
+    name: str,
+    overrides: Mapping[str, Mapping[str, BuildLabel]] | None = None,
+) -> ResolvedTarget | None:
+    """A target with its inheritance applied, across all files given (later files win)."""
+    merged = _merged(bakes, name, overrides or {}, set())
+    if merged is None:
+        return None
+    attributes, labels, origin = merged
+    context = str(attributes.get("context") or ".")
+    dockerfile = str(attributes.get("dockerfile") or "Dockerfile")
+    outputs = attributes.get("output") or []
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    publishes = any("type=registry" in str(o) or "push=true" in str(o) for o in outputs)
+    tags = attributes.get("tags") or []
+    stage = attributes.get("target")
+    return ResolvedTarget(
+        name,
+        origin,
+        dockerfile,
+        context,
+        str(stage) if stage else None,
+        tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])),
+        publishes or attributes.get("push") is True,
+        tuple(labels.values()),
+    )
+
+
+def _merged(
+    bakes: list[BakeFile],
+    name: str,
+    overrides: Mapping[str, Mapping[str, BuildLabel]],
+    seen: set[str],
+) -> tuple[dict[str, Any], dict[str, BuildLabel], Origin] | None:
+    if name in seen:
+        return None  # inheritance cycle: bake refuses it; dlink reads no further
+    seen = seen | {name}
+    definitions = [bake.targets[name] for bake in bakes if name in bake.targets]
+    if not definitions and name not in overrides:
+        return None
+    attributes: dict[str, Any] = {}
+    labels: dict[str, BuildLabel] = {}
+    inherits = [str(p) for d in definitions for p in _names(d.attributes.get("inherits"))]
+    for parent in inherits:
+        inherited = _merged(bakes, parent, overrides, seen)
+        if inherited is not None:
+            attributes.update(inherited[0])
+            labels.update(inherited[1])
+    for definition in definitions:
+        attributes.update({k: v for k, v in definition.attributes.items() if k != "inherits"})
+        for key, (value, origin) in definition.labels.items():
+            labels[key] = BuildLabel(key, value, origin, f"bake target {definition.name!r}")
+    labels.update(overrides.get(name, {}))
+    origin = definitions[0].origin if definitions else next(iter(overrides[name].values())).origin
+    return attributes, labels, origin
+
+
+def _names(value: Any) -> list[str]:
+    """A list attribute (inherits, targets); anything else names nothing dlink can follow."""
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def group_targets(bakes: list[BakeFile], names: list[str]) -> list[str]:
+    """Groups expanded to their targets, in order, each once."""
+    result: list[str] = []
+
+    def expand(name: str, depth: int) -> None:
+        groups = [bake.groups[name] for bake in bakes if name in bake.groups]
+        if groups and depth < 20:
+            for group in groups:
+                for member in group:
+                    expand(member, depth + 1)
+        elif name not in result:
+            result.append(name)
+
+    for name in names:
+        expand(name, 0)
+    return result
+
+
+def standalone_targets(bakes: list[BakeFile]) -> list[str]:
+    """Targets that stand for an image: in a group, or not only inherited by others."""
+    grouped = set(group_targets(bakes, [g for bake in bakes for g in bake.groups]))
+    inherited = {
+        str(parent)
+        for bake in bakes
+        for target in bake.targets.values()
+        for parent in _names(target.attributes.get("inherits"))
+    }
+    names = [name for bake in bakes for name in bake.targets]
+    return [n for n in dict.fromkeys(names) if n in grouped or n not in inherited]

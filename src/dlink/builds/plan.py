@@ -1,0 +1,168 @@
+"""Which Dockerfiles are images to label, which targets, and with which build-time labels.
+
+`scope = "published"` (the default): when the repository has a publishing build
+site, exactly the Dockerfiles those sites build are checked, each published target
+with the labels its build sets; when it has none, every Dockerfile is checked as
+before. `scope = "all"`: every Dockerfile, with what the publishing sites say where
+they say something.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlink.builds.site import BuildLabel, BuildScan, BuildSite, ResolvedLabel
+from dlink.builds.values import RepoFacts, resolve
+
+SCOPES = ("published", "all")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One way the file is published: a target and the labels its build sets."""
+
+    target: str | None
+    labels: tuple[BuildLabel, ...]
+    site: BuildSite | None
+
+
+@dataclass
+class ImagePlan:
+    """What dlink makes of one Dockerfile: who builds it, whether it is checked, and how."""
+
+    path: Path
+    relative: str | None  # to the repository root
+    root: Path | None
+    sites: list[BuildSite] = field(default_factory=list)
+    in_scope: bool = True
+    reason: str = ""
+    explicit: bool = False  # named on the command line
+
+    @property
+    def publishing(self) -> list[BuildSite]:
+        return [site for site in self.sites if site.publishes]
+
+    @property
+    def targets(self) -> tuple[str | None, ...]:
+        found = [t for site in self.publishing for t in site.targets]
+        return tuple(dict.fromkeys(found)) or (None,)
+
+    def checks(self, targets: tuple[str, ...] = ()) -> list[Check]:
+        """The analyses to run: one per published target and build-time label set.
+
+        `targets` (from the command line or config) replace the build sites' targets;
+        each is checked with the labels of the sites that publish it, if any.
+        """
+        if targets:
+            found: list[Check] = []
+            for name in targets:
+                sites = [
+                    site
+                    for site in self.publishing
+                    if name.lower() in [(t or "").lower() for t in site.targets]
+                ]
+                found += [Check(name, site.labels, site) for site in sites] or [
+                    Check(name, (), None)
+                ]
+            return list(dict.fromkeys(found))
+        checks = [
+            Check(stage, site.labels, site) for site in self.publishing for stage in site.targets
+        ]
+        unique: dict[tuple[str | None, tuple[BuildLabel, ...]], Check] = {}
+        for check in checks:
+            unique.setdefault((check.target, _source_labels(check.labels)), check)
+        return list(unique.values()) or [Check(None, (), None)]
+
+
+def _source_labels(labels: tuple[BuildLabel, ...]) -> tuple[BuildLabel, ...]:
+    from dlink.builds.site import SOURCE_KEY
+
+    return tuple(label for label in labels if label.key == SOURCE_KEY)
+
+
+class Planner:
+    """Scans each repository's build definitions once per run."""
+
+    def __init__(self, searched: list[Path]) -> None:
+        self._searched = [p.resolve() for p in searched if p.is_dir()]
+        self._named = {p.resolve() for p in searched if not p.is_dir()}
+        self._scans: dict[Path, BuildScan] = {}
+        self.seconds = 0.0  # time spent reading build definitions
+
+    def root_of(self, path: Path) -> Path:
+        """The repository's top directory; without git, the searched directory holding it."""
+        absolute = path.resolve()
+        for candidate in [absolute.parent, *absolute.parent.parents]:
+            if (candidate / ".git").exists():
+                return candidate
+        holding = [d for d in self._searched if absolute.is_relative_to(d)]
+        if holding:
+            return min(holding, key=lambda d: len(d.parts))
+        cwd = Path.cwd().resolve()
+        return cwd if absolute.is_relative_to(cwd) else absolute.parent
+
+    def scan(self, root: Path) -> BuildScan:
+        if root not in self._scans:
+            from dlink.builds import scan
+
+            started = time.perf_counter()
+            self._scans[root] = scan(root)
+            self.seconds += time.perf_counter() - started
+        return self._scans[root]
+
+    @property
+    def scans(self) -> dict[Path, BuildScan]:
+        return self._scans
+
+    def plan(self, path: Path, scope: str) -> ImagePlan:
+        from dlink.builds import sites_for
+
+        root = self.root_of(path)
+        relative = Path(os.path.relpath(path.resolve(), root)).as_posix()
+        result = self.scan(root)
+        plan = ImagePlan(path, relative, root, sites_for(result, relative))
+        plan.explicit = path.resolve() in self._named
+        if plan.publishing:
+            plan.reason = "published"
+        elif scope == "all":
+            plan.reason = "checked because scope is 'all'"
+        elif not result.publishes:
+            plan.reason = "checked: the repository has no publishing build site dlink recognises"
+        else:
+            plan.in_scope = False
+            if plan.sites:
+                places = ", ".join(dict.fromkeys(str(s.origin) for s in plan.sites))
+                plan.reason = f"not published: built only by {places}"
+            else:
+                plan.reason = "not published: no build site builds it"
+        return plan
+
+
+def resolve_labels(
+    labels: tuple[BuildLabel, ...],
+    facts: RepoFacts | None,
+    root: Path | None,
+    shown: Callable[[Path], str],
+) -> tuple[ResolvedLabel, ...]:
+    """Build-time labels with their values as the image gets them."""
+    resolved = []
+    for label in labels:
+        value = resolve(label.raw, facts)
+        where_path = shown(root / label.origin.path) if root else label.origin.path
+        resolved.append(
+            ResolvedLabel(
+                label.key,
+                value.value,
+                value.unresolved,
+                f"{where_path}:{label.origin.line}",
+                where_path,
+                label.origin.line,
+                label.via,
+                value.note,
+            )
+        )
+    return tuple(resolved)
