@@ -59,7 +59,9 @@ def as_oracle(instruction: Instruction) -> dict[str, Any]:
 
 def oracle_view(command: Any) -> dict[str, Any]:
     return {
-        "cmd": command.cmd,
+        # The binding gives None for an empty instruction name (a lone escape on the
+        # last line); BuildKit's node has "" there, as dlink does.
+        "cmd": "" if command.cmd is None else command.cmd,
         "sub_cmd": command.sub_cmd,
         "json": command.json,
         "start_line": command.start_line,

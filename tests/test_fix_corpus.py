@@ -10,7 +10,7 @@ from conftest import corpus_or_skip
 from dlink.engine import analyse, fix
 from dlink.model import build
 from dlink.rules import SOURCE_KEY, Context
-from dlink.syntax import Dockerfile, parse
+from dlink.syntax import Dockerfile, ParseError, parse
 from oracle import oracle, oracle_view
 from test_syntax_corpus import FILES
 
@@ -41,6 +41,14 @@ def test_fix_corpus_file(name: str) -> None:
         pytest.skip("BuildKit rejects this file; the reader tests cover the refusal")
     context = Context(name, URL)
     result = fix(data, context)
+    try:
+        parse(data)
+    except ParseError as refused:
+        # BuildKit's instruction parser refuses it (tests/test_instructions.py): never "fixed".
+        assert refused.instruction_level
+        assert not result.changed
+        assert [f.message for f in result.remaining] == [refused.reason]
+        return
     if not any(c.cmd.lower() == "from" for c in before):
         # BuildKit parses it, but there is no stage to build: nothing to label.
         assert not result.changed

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS
-from dlink.syntax import Dockerfile, Instruction, ParseError, parse
+from dlink.syntax import Dockerfile, Instruction, ParseError, parse, parse_lines
 from oracle import as_oracle, oracle, oracle_view
 
 
@@ -44,7 +44,7 @@ def _read(name: str) -> bytes:
 
 def _parse_or_none(data: bytes) -> Dockerfile | None:
     try:
-        return parse(data)
+        return parse_lines(data)
     except ParseError:
         return None
 
@@ -85,10 +85,10 @@ def test_agrees_with_buildkit(name: str) -> None:
         expected = [oracle_view(c) for c in buildkit.parse_string(data.decode("utf-8"))]
     except (UnicodeDecodeError, buildkit.GoParseError):
         with pytest.raises(ParseError) as refused:
-            parse(data)
+            parse_lines(data)
         assert refused.value.line >= 1 and "\n" not in refused.value.reason
         return
-    model = parse(data)
+    model = parse_lines(data)
     got = [as_oracle(i) for i in model.instructions]
     if name in BINDING_ARTIFACTS:
         assert [g["start_line"] for g in got] == [e["start_line"] for e in expected]
@@ -131,7 +131,7 @@ def _dump(instruction: Instruction) -> str:
 
 @pytest.mark.parametrize(("name", "result"), RESULTS)
 def test_matches_buildkits_expected_results(name: str, result: str) -> None:
-    model = parse(_read(name))
+    model = parse_lines(_read(name))
     expected = _read(result).decode("utf-8")
     assert "".join(f"({_dump(i)})\n" for i in model.instructions) == expected
 
@@ -141,7 +141,7 @@ def test_escape_directive_files_use_the_backtick() -> None:
     if not with_escape:
         pytest.skip("the shared corpus is not present")
     for name in with_escape:
-        model = parse(_read(name))
+        model = parse_lines(_read(name))
         assert model.directives.get("escape") == model.escape
         assert re.fullmatch(r"[`\\]", model.escape)
 
@@ -166,3 +166,38 @@ def test_manifest_features_match_the_model() -> None:
 def test_corpus_path_helper_points_at_shared() -> None:
     assert CORPUS.name == "corpus" and CORPUS.parent.name == "shared"
     assert isinstance(CORPUS, Path)
+
+
+# Corpus files BuildKit's line parser reads but its instruction parser refuses
+# (checked with the Docker daemon's classic builder, see tests/test_instructions.py).
+INSTRUCTION_REFUSALS = {
+    "moby__buildkit/frontend__dockerfile__parser__testfiles__flags__Dockerfile": (
+        "Unknown flag: user"
+    ),
+    "moby__buildkit/frontend__dockerfile__parser__testfiles__health__Dockerfile": (
+        "HEALTHCHECK requires at least one argument"
+    ),
+    # `ARG nginx_version=...` inside a stage is not a global ARG: FROM sees it empty.
+    "renovatebot__renovate/lib__modules__manager__dockerfile____fixtures____3.Dockerfile": (
+        "base name ($nginx_version) should not be blank"
+    ),
+    "renovatebot__renovate/lib__modules__manager__dockerfile____fixtures____4.Dockerfile": (
+        "base name ($nginx_version) should not be blank"
+    ),
+}
+
+
+def test_instruction_level_refusals_in_the_corpus() -> None:
+    if not ROWS:
+        pytest.skip("the shared corpus is not present")
+    refused: dict[str, str] = {}
+    for row in ROWS:
+        data = _read(row["file"])
+        if _parse_or_none(data) is None:
+            continue
+        try:
+            parse(data)
+        except ParseError as error:
+            assert error.instruction_level
+            refused[row["file"]] = error.reason
+    assert refused == INSTRUCTION_REFUSALS

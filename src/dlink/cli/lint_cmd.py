@@ -218,8 +218,9 @@ def _print_outcomes(
 def _print_diff(shown: str, before: bytes, after: bytes, color: bool) -> None:
     from dlink.report.text import color_diff_line
 
-    old = before.decode("utf-8-sig").splitlines(keepends=True)
-    new = after.decode("utf-8-sig").splitlines(keepends=True)
+    # Shown, not written: bytes that are not UTF-8 (kept in comments) print as U+FFFD.
+    old = before.decode("utf-8-sig", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8-sig", "replace").splitlines(keepends=True)
     for line in difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}"):
         if not line.endswith("\n"):
             line += "\n\\ No newline at end of file\n"

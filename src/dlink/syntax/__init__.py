@@ -1,13 +1,14 @@
 """Lossless Dockerfile reading that agrees with BuildKit's parser."""
 
+from dlink.syntax.errors import ParseError
 from dlink.syntax.reader import (
     Dockerfile,
     Heredoc,
     Instruction,
     LabelToken,
-    ParseError,
     Token,
     parse,
+    parse_lines,
     parse_text,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "ParseError",
     "Token",
     "parse",
+    "parse_lines",
     "parse_text",
 ]

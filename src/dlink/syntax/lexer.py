@@ -10,7 +10,6 @@ doubling inside double quotes), because agreeing with it is the point.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,6 +17,10 @@ from dlink.syntax.text import GO_SPACE
 
 _EOF = ""
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+# How deep `${...}` (and quotes within them) may nest. BuildKit has no limit of
+# its own, but each level costs dlink a few Python frames; real files use two or
+# three, and a deeper one is refused with a clear error, never a RecursionError.
+MAX_NESTING = 64
 
 
 class LexError(ValueError):
@@ -93,6 +96,7 @@ class ShellLex:
         self._raw_escapes = raw_escapes
         self._env: Mapping[str, str] = {}
         self._result = WordResult("")
+        self._depth = 0
 
     # -- public API -----------------------------------------------------------------
 
@@ -116,10 +120,12 @@ class ShellLex:
         self._raw_escapes = self.raw_escapes_default
         self._result = WordResult("")
         self.words_buf = []
+        self._depth = 0
         try:
             return self._process_stop_on(_EOF, self._raw_escapes)
         except LexError as error:
-            raise LexError(f"failed to process {word!r}: {error}") from None
+            shown = word if len(word) <= 80 else word[:60] + "..."  # one readable line
+            raise LexError(f"failed to process {shown!r}: {error}") from None
 
     def _peek(self) -> str:
         return self._src[self._pos] if self._pos < len(self._src) else _EOF
@@ -132,6 +138,17 @@ class ShellLex:
         return _EOF
 
     def _process_stop_on(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
+        if self._depth >= MAX_NESTING:
+            raise LexError(
+                f"expansions nested more than {MAX_NESTING} deep; dlink does not read them"
+            )
+        self._depth += 1
+        try:
+            return self._process_stop_on_inner(stop, raw_escapes)
+        finally:
+            self._depth -= 1
+
+    def _process_stop_on_inner(self, stop: str, raw_escapes: bool) -> tuple[str, list[str]]:
         result: list[str] = []
         self.words_buf.clear()
         words = _Words(self)
@@ -290,9 +307,9 @@ class ShellLex:
         return text
 
     def _modifier(self, name: str, ch: str, chs: str, null_is_unset: bool) -> str:
+        # After ':' any character falls through to here, as in BuildKit: `${V:%p}`
+        # trims like `${V%p}`, and only an unknown modifier of a set variable fails.
         raw = ch in ("#", "%") and ch != _EOF
-        if null_is_unset and raw:
-            raise LexError(f"unsupported modifier ({chs}) in substitution")
         word = self._until("}", raw, "syntax error: missing '}'")
         value, found = self._get_env(name)
         if self.skip_unset_env and not found:
@@ -325,13 +342,7 @@ class ShellLex:
         value, found = self._get_env(name)
         if self.skip_unset_env and not found:
             return "${" + name + "/" + pattern + "/" + replacement + "}"
-        regex = _shell_pattern(pattern, greedy=True, anchored=False)
-        if replace_all:
-            return regex.sub(lambda _m: replacement, value)
-        match = regex.search(value)
-        if match:
-            value = value[: match.start()] + replacement + value[match.end() :]
-        return value
+        return glob_replace(pattern, value, replacement, replace_all)
 
     def _process_possible_heredoc(self) -> str:
         self._next()
@@ -344,51 +355,139 @@ class ShellLex:
         return "<<" + "".join(space)
 
 
-def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    out = ["^"] if anchored else []
-    star = ".*" if greedy else ".*?"
+# Shell patterns (`${V#p}`, `${V%p}`, `${V/p/r}`): BuildKit turns them into Go
+# regular expressions, which run in linear time. Python's `re` backtracks, and a
+# pattern like `*a*a*a*b` over a long value would take polynomial time of high
+# degree, so patterns run on a small Pike VM instead: same leftmost-first,
+# greedy (or lazy) answers as Go's regexp, in O(len(value) * len(pattern)).
+_STAR = 0  # `*`: any run of characters
+_ANY = 1  # `?`: one character
+_Glob = list["str | int"]  # literal characters, _STAR and _ANY
+_MATCH = -1
+
+
+def glob_tokens(pattern: str) -> _Glob:
+    """The tokens of a shell pattern, escapes resolved (BuildKit's conversion rules)."""
+    out: _Glob = []
     i = 0
     while i < len(pattern):
         tok = pattern[i]
         i += 1
         if tok == "*":
-            out.append(star)
+            out.append(_STAR)
         elif tok == "?":
-            out.append(".")
+            out.append(_ANY)
         elif tok == "\\":
             following = pattern[i] if i < len(pattern) else _EOF
             if following in ("}", "/") and following != _EOF:
                 continue
             if following not in ("*", "?", "\\") or following == _EOF:
-                raise LexError(f"invalid pattern ({pattern}) in substitution: invalid escape")
-            out.append("\\" + following)
+                shown = following if following != _EOF else "\ufffd"
+                raise LexError(
+                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'"
+                )
+            out.append(following)
             i += 1
         else:
-            out.append(re.escape(tok))
-    return re.compile("".join(out), re.DOTALL)
+            out.append(tok)
+    return out
+
+
+def _closure(
+    tokens: _Glob, pc: int, greedy: bool, seen: set[tuple[bool, int]]
+) -> list[tuple[bool, int]]:
+    """Threads reachable from `pc` without reading, in priority order.
+
+    A thread is (star_loop, pc): `pc == len(tokens)` is a match; `star_loop` is a
+    thread that reads one character and stays on the `*` at pc.
+    """
+    out: list[tuple[bool, int]] = []
+    stack: list[tuple[bool, int]] = [(False, pc)]
+    while stack:
+        thread = stack.pop()
+        if thread in seen:
+            continue
+        seen.add(thread)
+        loop, at = thread
+        if not loop and at < len(tokens) and tokens[at] == _STAR:
+            # `*` splits: read one more (greedy first) or move on (lazy first).
+            first, second = ((True, at), (False, at + 1))
+            if not greedy:
+                first, second = second, first
+            stack.append(second)
+            stack.append(first)
+            continue
+        out.append(thread)
+    return out
+
+
+def glob_search(
+    tokens: _Glob, text: str, pos: int = 0, *, greedy: bool = True, anchored: bool = False
+) -> tuple[int, int] | None:
+    """The leftmost-first match of the pattern in text[pos:], as (start, end)."""
+    size = len(tokens)
+    seen: set[tuple[bool, int]] = set()
+    threads = [(t, pos) for t in _closure(tokens, 0, greedy, seen)]
+    found: tuple[int, int] | None = None
+    i = pos
+    while True:
+        ch = text[i] if i < len(text) else None
+        following: list[tuple[tuple[bool, int], int]] = []
+        seen = set()
+        for (loop, at), start in threads:
+            if not loop and at == size:
+                found = (start, i)
+                break  # lower-priority threads lose to this match
+            if ch is None:
+                continue
+            if loop or tokens[at] == _ANY:
+                accepts = ch != "\n"  # Go's `.` (so `*` and `?`) does not match a newline
+            else:
+                accepts = tokens[at] == ch
+            if accepts:
+                target = at if loop else at + 1
+                following += [(t, start) for t in _closure(tokens, target, greedy, seen)]
+        if ch is None:
+            return found
+        i += 1
+        if found is None and not anchored:
+            following += [(t, i) for t in _closure(tokens, 0, greedy, seen)]
+        if not following:
+            return found
+        threads = following
 
 
 def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
-    return value[match.end() :] if match else value
-
-
-def _reverse_pattern(pattern: str) -> str:
-    out = [""] * len(pattern)
-    last = len(pattern) - 1
-    i = 0
-    while i <= last:
-        tok = pattern[i]
-        j = last - i
-        if tok == "\\" and i != last:
-            out[j - 1] = tok
-            out[j] = pattern[i + 1]
-            i += 2
-        else:
-            out[j] = tok
-            i += 1
-    return "".join(out)
+    match = glob_search(glob_tokens(pattern), value, greedy=greedy, anchored=True)
+    return value[match[1] :] if match else value
 
 
 def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+    tokens = glob_tokens(pattern)[::-1]
+    reversed_value = value[::-1]
+    match = glob_search(tokens, reversed_value, greedy=greedy, anchored=True)
+    return (reversed_value[match[1] :] if match else reversed_value)[::-1]
+
+
+def glob_replace(pattern: str, value: str, replacement: str, replace_all: bool) -> str:
+    """Go's Regexp.ReplaceAllString (or the first match only) with a shell pattern."""
+    tokens = glob_tokens(pattern)
+    if not replace_all:
+        match = glob_search(tokens, value)
+        return value if match is None else value[: match[0]] + replacement + value[match[1] :]
+    out: list[str] = []
+    last_end = 0
+    search = 0
+    while search <= len(value):
+        match = glob_search(tokens, value, search)
+        if match is None:
+            break
+        start, end = match
+        out.append(value[last_end:start])
+        # No replacement for an empty match right after another match (Go's rule).
+        if end > last_end or start == 0:
+            out.append(replacement)
+        last_end = end
+        search = max(end, search + 1)
+    out.append(value[last_end:])
+    return "".join(out)

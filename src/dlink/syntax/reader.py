@@ -13,9 +13,13 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from dlink.syntax.errors import ParseError
+from dlink.syntax.instructions import check_instructions
 from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import (
+    NOT_UTF8,
     DecodeError,
+    byte_length,
     decode,
     encode,
     leading_space_len,
@@ -25,6 +29,8 @@ from dlink.syntax.text import (
 from dlink.syntax.words import NameValue, Parsed, SyntaxProblem, Word, split_command
 
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
+# BuildKit's longest line: bufio.MaxScanTokenSize - 1.
+MAX_LINE_BYTES = 65_535
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 _HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
@@ -40,16 +46,6 @@ _CONTINUATION = {
     )
     for esc in ("\\", "`")
 }
-
-
-class ParseError(ValueError):
-    """BuildKit would refuse this file. `line` is 1-based; `reason` is one line."""
-
-    def __init__(self, reason: str, line: int, end_line: int | None = None) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.reason = reason
-        self.line = line
-        self.end_line = end_line if end_line is not None else line
 
 
 @dataclass(frozen=True)
@@ -178,17 +174,28 @@ class _Directives:
 class _LogicalLine:
     """The pieces of source text a logical line is made of, for mapping offsets back."""
 
-    __slots__ = ("logical_starts", "sources", "text")
+    __slots__ = ("_length", "_parts", "_text", "logical_starts", "sources")
 
     def __init__(self) -> None:
         self.sources: list[int] = []
         self.logical_starts: list[int] = []
-        self.text = ""
+        # Pieces joined once: growing one string piece by piece is quadratic.
+        self._parts: list[str] = []
+        self._length = 0
+        self._text: str | None = None
 
     def add(self, source: int, text: str) -> None:
         self.sources.append(source)
-        self.logical_starts.append(len(self.text))
-        self.text += text
+        self.logical_starts.append(self._length)
+        self._parts.append(text)
+        self._length += len(text)
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(self._parts)
+        return self._text
 
     def source_of(self, logical: int) -> int:
         index = bisect_right(self.logical_starts, logical) - 1
@@ -204,7 +211,7 @@ class _LogicalLine:
 
     def _end_source(self) -> int:
         last = len(self.sources) - 1
-        return self.sources[last] + len(self.text) - self.logical_starts[last]
+        return self.sources[last] + self._length - self.logical_starts[last]
 
 
 def _heredocs_in(line: str) -> list[Heredoc]:
@@ -267,6 +274,37 @@ def _label_token(pair: NameValue, logical: _LogicalLine) -> LabelToken:
     return LabelToken(logical.token(pair.key), logical.token(pair.value), pair.legacy)
 
 
+def _first_long_line(lines: list[str], has_bom: bool) -> int | None:
+    """Index of the first line BuildKit's line scanner cannot hold, if any.
+
+    BuildKit reads lines with Go's bufio.Scanner and its default 64 KiB buffer:
+    a line of more than 65,535 bytes, its '\r' and the BOM counted but not its
+    '\n', stops the scanner.
+    """
+    for index, line in enumerate(lines):
+        # A character is at most 4 bytes: most lines need no encoding to know.
+        if len(line) * 4 <= MAX_LINE_BYTES:
+            continue
+        size = byte_length(line) - line.endswith("\n") + (3 if has_bom and index == 0 else 0)
+        if size > MAX_LINE_BYTES:
+            return index
+    return None
+
+
+def _not_utf8(start_line: int, end_line: int, logical: _LogicalLine, text: str) -> ParseError:
+    """A byte that is not UTF-8 inside an instruction (comments and heredoc bodies may have them)."""
+    match = NOT_UTF8.search(logical.text)
+    assert match is not None
+    offset = logical.source_of(match.start())
+    return ParseError(
+        f"byte {byte_length(text[:offset])} is not UTF-8: BuildKit would build the file with "
+        "U+FFFD in its place, so dlink cannot tell what the image gets; "
+        "dlink reads such bytes only in comments and heredoc bodies",
+        start_line,
+        end_line,
+    )
+
+
 def parse_text(has_bom: bool, text: str) -> Dockerfile:
     """Parse decoded text. Raises ParseError where BuildKit's parser would fail."""
     lines = split_lines(text)
@@ -278,7 +316,10 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     directives = _Directives()
     instructions: list[Instruction] = []
     comments: list[str] = []
-    n = len(lines)
+    has_foreign_bytes = NOT_UTF8.search(text) is not None
+    long_line = _first_long_line(lines, has_bom)
+    # The scanner stops at a long line: BuildKit reads what came before, then fails.
+    n = len(lines) if long_line is None else long_line
     i = 0
     while i < n:
         raw = lines[i]
@@ -292,7 +333,10 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
             raise ParseError(str(problem), i + 1) from None
         if is_comment and not is_directive:
             note = stripped[1:].strip()
-            comments = comments + [note] if note else []
+            if note:
+                comments.append(note)  # appended in place: a copy per line is quadratic
+            else:
+                comments = []
         i += 1
         start_line = i
         escape = directives.escape
@@ -330,6 +374,8 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
             else:
                 ends = True
             logical.add(starts[i - 1], content)
+        if has_foreign_bytes and NOT_UTF8.search(logical.text):
+            raise _not_utf8(start_line, i, logical, text)
         try:
             parsed = split_command(logical.text, escape)
         except SyntaxProblem as problem:
@@ -374,6 +420,11 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
             )
         )
         comments = []
+    if long_line is not None:
+        # (BuildKit says "file with no instructions" when no instruction came before it.)
+        raise ParseError(
+            f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", long_line + 1
+        )
     if not instructions:
         raise ParseError("file with no instructions", max(n, 1))
     return Dockerfile(
@@ -387,10 +438,21 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     )
 
 
-def parse(data: bytes) -> Dockerfile:
-    """Parse raw Dockerfile bytes. Raises ParseError (decoding problems included)."""
+def parse_lines(data: bytes) -> Dockerfile:
+    """BuildKit's line parser only (what the `dockerfile` oracle binding exposes)."""
     try:
         has_bom, text = decode(data)
     except DecodeError as error:
         raise ParseError(error.reason, error.line) from None
     return parse_text(has_bom, text)
+
+
+def parse(data: bytes) -> Dockerfile:
+    """Parse raw Dockerfile bytes the way BuildKit reads a file before it builds.
+
+    Raises ParseError where BuildKit's line parser or its instruction parser
+    refuses the file (decoding problems included).
+    """
+    dockerfile = parse_lines(data)
+    check_instructions(dockerfile)
+    return dockerfile

@@ -1,8 +1,12 @@
 """Bytes to text and back: encoding, BOM, physical lines, Go's notion of white space.
 
-BuildKit reads a Dockerfile as UTF-8 bytes, drops a UTF-8 byte-order mark on the
-first line, and keeps every line ending as it is (CRLF stays CRLF inside heredoc
-bodies). dlink decodes strictly so that re-encoding gives back the exact bytes.
+BuildKit reads a Dockerfile as bytes, drops a UTF-8 byte-order mark on the first
+line, and keeps every line ending as it is (CRLF stays CRLF inside heredoc
+bodies). It does not insist on UTF-8: a NUL byte in a value is kept, and bytes
+that are not UTF-8 build (in a LABEL value the image gets U+FFFD instead). dlink
+decodes with `surrogateescape`, so every byte survives a round trip; the reader
+then accepts such bytes only where they cannot reach an image or a message
+(comments, heredoc bodies) and refuses them inside an instruction.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ GO_SPACE_CLASS = "".join(sorted(GO_SPACE)).replace("\\", "\\\\")
 # BuildKit's reWhitespace: the separator of instruction words.
 WHITESPACE_RUN = re.compile(r"[\t\v\f\r ]+")
 
+# What `surrogateescape` makes of a byte that is not UTF-8.
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
 _LEADING_GO_SPACE = re.compile("[" + re.escape(GO_SPACE_CLASS) + "]*")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
@@ -44,7 +51,11 @@ class DecodeError(ValueError):
 
 
 def decode(data: bytes) -> tuple[bool, str]:
-    """Return (had_utf8_bom, text). Raises DecodeError for binary, foreign encodings, bad UTF-8."""
+    """Return (had_utf8_bom, text). Raises DecodeError for UTF-16/32 files.
+
+    Bytes that are not UTF-8 become lone surrogates (`surrogateescape`), which
+    `encode` turns back into the same bytes.
+    """
     for mark, name in _FOREIGN_BOMS:
         if data.startswith(mark):
             raise DecodeError(
@@ -53,20 +64,23 @@ def decode(data: bytes) -> tuple[bool, str]:
             )
     has_bom = data.startswith(UTF8_BOM)
     body = data[len(UTF8_BOM) :] if has_bom else data
-    nul = body.find(b"\x00")
-    if nul >= 0:
-        raise DecodeError("binary file (NUL byte); not a Dockerfile", body.count(b"\n", 0, nul) + 1)
-    try:
-        return has_bom, body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = body.count(b"\n", 0, error.start) + 1
-        raise DecodeError(
-            f"invalid UTF-8 at byte {error.start + len(UTF8_BOM) * has_bom}", line
-        ) from None
+    return has_bom, body.decode("utf-8", "surrogateescape")
 
 
 def encode(has_bom: bool, text: str) -> bytes:
-    return (UTF8_BOM if has_bom else b"") + text.encode("utf-8")
+    return (UTF8_BOM if has_bom else b"") + text.encode("utf-8", "surrogateescape")
+
+
+def byte_length(text: str) -> int:
+    """Length in bytes of text as `encode` writes it."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
+def printable(text: str) -> str:
+    """Text safe to print: bytes that were not UTF-8 shown as U+FFFD."""
+    if NOT_UTF8.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def split_lines(text: str) -> list[str]:

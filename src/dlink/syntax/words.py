@@ -9,6 +9,7 @@ so the reader can map them back to the bytes of the file.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
@@ -232,21 +233,66 @@ class _NotJSON(Exception):
     pass
 
 
+_GO_JSON_MAX_DEPTH = 10_000
+
+
+def _not_go_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not JSON to Go")
+
+
+# Go's decoder: no NaN/Infinity, and a lone surrogate escape becomes U+FFFD.
+_JSON = json.JSONDecoder(parse_constant=_not_go_json)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_depth(text: str) -> tuple[int, bool]:
+    """The deepest nesting of [ and { outside strings, and whether every one closes."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+            if depth < 0:
+                return deepest, False
+    return deepest, depth == 0 and not in_string
+
+
 def _parse_json(rest: str) -> tuple[str, ...]:
     rest = rest[leading_space_len(rest) :]
     if not rest.startswith("["):
         raise _NotJSON
     try:
-        value = json.loads(rest)
+        # Go's json.Decoder reads the first value and ignores what follows it, so
+        # `CMD ["a"] \` is JSON to BuildKit: raw_decode does the same.
+        value, _end = _JSON.raw_decode(rest)
     except ValueError:
         raise _NotJSON from None
+    except RecursionError:
+        # Go's decoder refuses more than 10,000 levels (then it is not JSON to
+        # BuildKit); Python's gives up far sooner: between the two, refuse plainly.
+        deepest, balanced = _json_depth(rest)
+        if deepest > _GO_JSON_MAX_DEPTH or not balanced:
+            raise _NotJSON from None
+        raise SyntaxProblem("JSON nested too deeply for dlink to read") from None
     if not isinstance(value, list):
         raise _NotJSON
     if not all(isinstance(item, str) for item in value):
         raise SyntaxProblem(
             "when using JSON array syntax, arrays must be comprised of strings only"
         )
-    return tuple(value)
+    return tuple(_LONE_SURROGATE.sub("\ufffd", item) for item in value)
 
 
 def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
