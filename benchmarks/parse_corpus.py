@@ -17,7 +17,9 @@ from dlink.syntax import parse
 
 
 def _files(corpus: Path) -> list[bytes]:
-    names = [line.split("\t", 1)[0] for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]]
+    names = [
+        line.split("\t", 1)[0] for line in (corpus / "MANIFEST.tsv").read_text().splitlines()[1:]
+    ]
     return [(corpus / name).read_bytes() for name in names]
 
 
@@ -34,8 +36,10 @@ def _time(label: str, work: list[bytes], parse_one: object, repeat: int) -> None
                 refused += 1
         best = min(best, time.perf_counter() - started)
     size = sum(len(d) for d in work) / 1e6
-    print(f"{label:8} {len(work)} files, {size:.2f} MB: best of {repeat} {best:.3f} s, "
-          f"{len(work) / best:,.0f} files/s, {size / best:.1f} MB/s ({refused} refused)")
+    print(
+        f"{label:8} {len(work)} files, {size:.2f} MB: best of {repeat} {best:.3f} s, "
+        f"{len(work) / best:,.0f} files/s, {size / best:.1f} MB/s ({refused} refused)"
+    )
 
 
 def main() -> int:

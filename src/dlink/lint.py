@@ -101,7 +101,7 @@ def display_path(path: Path) -> str:
 def worktree_root(path: Path) -> Path | None:
     """The nearest directory above `path` holding `.git` (a directory, or a file in a
     worktree or submodule): where reports count paths from when git was not asked."""
-    for directory in path.resolve().parents:
+    for directory in Path(os.path.realpath(path)).parents:  # realpath: a link loop is no error here
         if (directory / ".git").exists():
             return directory
     return None
@@ -152,18 +152,33 @@ def _find_files(
     )
 
 
+def _too_large(shown: str, error: DlinkError) -> Finding:
+    from dlink.rules.dlk000_unreadable import RULE
+
+    message = f"{error.message}; {error.hint}" if error.hint else error.message
+    return Finding(shown, 1, 1, 1, 1, RULE.code, RULE.name, RULE.severity, message, False)
+
+
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
     from dlink import config as config_module
     from dlink.builds.plan import Planner
     from dlink.engine import Selection, select_findings
-    from dlink.files import read_dockerfile, write_atomic
+    from dlink.files import (
+        FileTooLarge,
+        max_file_size,
+        read_dockerfile,
+        remove_leftovers,
+        write_atomic,
+    )
     from dlink.repo import NoRepository, RepoResolver, resolve_repository
 
     explicit = _explicit_config(options)
     discovery = _find_files(options, explicit)
     resolver = RepoResolver()
+    size_limit = max_file_size()
+    cleaned: set[str] = set()
     planner = Planner(options.paths)
     run = LintRun()
     without_repository: list[NoRepository] = []
@@ -175,11 +190,18 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
         if not plan.in_scope:
             run.skipped.append(plan)
             continue
-        outcome = FileOutcome(display_path(path), plan=plan, path=path.resolve())
+        # realpath, not resolve(): a symlink loop must reach read_dockerfile's one-line
+        # error, not raise RuntimeError here (pathlib before Python 3.13).
+        outcome = FileOutcome(display_path(path), plan=plan, path=Path(os.path.realpath(path)))
         run.outcomes.append(outcome)
+        if fixing and not diff:
+            directory = os.path.dirname(os.path.realpath(path))
+            if directory not in cleaned:  # temporary files of a run killed mid-write
+                cleaned.add(directory)
+                remove_leftovers(Path(directory))
         identity: RepoIdentity | None = None
         try:
-            data = read_dockerfile(path)
+            data = read_dockerfile(path, size_limit)
             identity = resolve_repository(
                 path,
                 repo_url=options.repo_url,
@@ -187,6 +209,11 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                 settings=settings,
                 resolver=resolver,
             )
+        except FileTooLarge as error:
+            # Refused by size, like BuildKit refuses a too-long line: a DLK000 finding.
+            outcome.findings = [_too_large(outcome.shown, error)]
+            outcome.failing = 1
+            continue
         except NoRepository as missing:
             # Not an error: the rules that need no repository still run (see _no_repository).
             without_repository.append(missing)
@@ -224,8 +251,7 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
                     outcome.failing += 1
                 else:
                     try:
-                        write_atomic(path, fixed)
-                        outcome.written = True
+                        outcome.written = write_atomic(path, fixed, expected=data)
                     except DlinkError as error:
                         outcome.error = error
                         continue

@@ -84,18 +84,24 @@ def _source_labels(labels: tuple[BuildLabel, ...]) -> tuple[BuildLabel, ...]:
     return tuple(label for label in labels if label.key == SOURCE_KEY)
 
 
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
 class Planner:
     """Scans each repository's build definitions once per run."""
 
     def __init__(self, searched: list[Path]) -> None:
         self._searched = [p.resolve() for p in searched if p.is_dir()]
-        self._named = {p.resolve() for p in searched if not p.is_dir()}
+        # realpath, not resolve(): a symlink loop named on the command line must reach
+        # read_dockerfile's one-line error, not raise RuntimeError here (Python < 3.13).
+        self._named = {_real(p) for p in searched if not p.is_dir()}
         self._scans: dict[Path, BuildScan] = {}
         self.seconds = 0.0  # time spent reading build definitions
 
     def root_of(self, path: Path) -> Path:
         """The repository's top directory; without git, the searched directory holding it."""
-        absolute = path.resolve()
+        absolute = _real(path)
         for candidate in [absolute.parent, *absolute.parent.parents]:
             if (candidate / ".git").exists():
                 return candidate
@@ -122,10 +128,10 @@ class Planner:
         from dlink.builds import sites_for
 
         root = self.root_of(path)
-        relative = Path(os.path.relpath(path.resolve(), root)).as_posix()
+        relative = Path(os.path.relpath(_real(path), root)).as_posix()
         result = self.scan(root)
         plan = ImagePlan(path, relative, root, sites_for(result, relative))
-        plan.explicit = path.resolve() in self._named
+        plan.explicit = _real(path) in self._named
         if plan.publishing:
             plan.reason = "published"
         elif scope == "all":

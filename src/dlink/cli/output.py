@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -48,6 +47,8 @@ def error_line(error: DlinkError) -> None:
 
 def write_file(path: Path, text: str) -> None:
     """Write `text` (redacted) to `path` atomically: a reader sees the old file or the new one."""
+    import tempfile  # only writes need it: kept out of every run's start-up
+
     text = redact(text)
     directory = path.parent if str(path.parent) else Path(".")
     temporary: str | None = None

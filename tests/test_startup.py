@@ -1,0 +1,87 @@
+"""What a plain `dlink check` or `dlink --help` imports: start-up is what users feel.
+
+These tests never time anything (speed lives in benchmarks/versus_hadolint.py); they
+pin down the causes of slow start-ups the benchmark found, so that a dependency update
+or a new top-level import that brings one back fails here with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import requires, version
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Imported by a plain check or --help, each would cost milliseconds for nothing:
+# pydantic (typer >= 0.29 builds an adapter per parameter: 130-190 ms a run), rich
+# (typer's rich help: about 90 ms), the registry client and what it pulls in (urllib's
+# HTTP and TLS stack), the build-engine code, YAML parsers and the temporary-file module
+# (only writes need it).
+HEAVY = (
+    "pydantic",
+    "rich",
+    "dlink.registry",
+    "dlink.build",
+    "dlink.publish",
+    "http.client",
+    "ssl",
+    "urllib.request",
+    "yaml",
+    "tempfile",
+)
+
+PROBE = """
+import contextlib, io, json, sys
+from dlink.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def modules_after(argv: list[str], cwd: Path) -> set[str]:
+    child = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=cwd, check=True
+    )
+    result = json.loads(child.stdout.splitlines()[-1])
+    return set(result["modules"])
+
+
+def _typer_requirement() -> Requirement:
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as stream:
+        dependencies = tomllib.load(stream)["project"]["dependencies"]
+    return next(r for r in map(Requirement, dependencies) if r.name == "typer")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject.toml with tomllib")
+def test_installed_typer_is_within_the_bound() -> None:
+    requirement = _typer_requirement()
+    assert version("typer") in requirement.specifier, (
+        f"typer {version('typer')} is installed but pyproject.toml asks for {requirement}"
+    )
+    # The bound is there because of pydantic: when an allowed typer depends on it, the
+    # start-up cost is back. Lift the bound only once typer no longer needs pydantic.
+    assert not any(Requirement(r).name == "pydantic" for r in requires("typer") or [])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--help"], id="help"),
+        pytest.param(["check", "--repo-url", "https://github.com/acme/widget", "."], id="check"),
+        pytest.param(["check", "--help"], id="check-help"),
+    ],
+)
+def test_plain_runs_import_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    loaded = modules_after(argv, tmp_path)
+    assert "dlink.cli" in loaded  # the probe ran the real CLI
+    assert sorted(loaded.intersection(HEAVY)) == []
