@@ -48,7 +48,7 @@ _CONTINUATION = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     name: str
     fd: int
@@ -57,7 +57,7 @@ class Heredoc:
     content: str  # the body lines exactly as written, line endings included
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text."""
 
@@ -66,7 +66,7 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LabelToken:
     """One key/value of a LABEL (or ENV) instruction."""
 
@@ -75,7 +75,7 @@ class LabelToken:
     legacy: bool  # `LABEL key value` without `=`
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
     keyword: str  # as written, e.g. "FROM" or "label"
     flags: tuple[str, ...]

@@ -19,14 +19,14 @@ class SyntaxProblem(ValueError):
     """An instruction BuildKit's parser rejects; the message is BuildKit's own wording."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     text: str  # as BuildKit keeps it: quotes and escapes still in place
     start: int  # offsets into the logical line
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameValue:
     """One `key=value` (or legacy `key value`) of LABEL or ENV."""
 
@@ -35,7 +35,7 @@ class NameValue:
     legacy: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parsed:
     keyword: str  # as written
     flags: tuple[str, ...]
