@@ -404,7 +404,8 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
                 heredocs.append(
                     Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines))
                 )
-        end = starts[i - 1] + len(lines[i - 1])
+        # The next line's start when there is one: the same int object, not one more per instruction.
+        end = starts[i] if i < len(starts) else starts[i - 1] + len(lines[i - 1])
         instructions.append(
             _instruction(
                 parsed,
@@ -414,7 +415,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
                 end_line=i,
                 start=starts[start_line - 1],
                 end=end,
-                content_start=starts[start_line - 1] + indent,
+                content_start=starts[start_line - 1] + indent if indent else starts[start_line - 1],
                 logical=logical.text,
                 comments=tuple(comments),
             )

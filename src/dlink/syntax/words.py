@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
@@ -54,7 +55,7 @@ def split_command(line: str, escape: str) -> Parsed:
     sep = WHITESPACE_RUN.search(trimmed)
     if sep is None:
         return _dispatch(trimmed, (), "", lead + len(trimmed), escape)
-    keyword = trimmed[: sep.start()]
+    keyword = sys.intern(trimmed[: sep.start()])  # one "RUN" shared by every instruction
     rest_start = lead + sep.end()
     rest = trimmed[sep.end() :]
     consumed, flags = extract_builder_flags(rest, escape)
