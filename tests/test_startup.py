@@ -120,3 +120,19 @@ def test_help_lists_every_command_in_order_whatever_was_imported_first() -> None
     ).stdout
     for name in expected.split():
         assert f"  {name} " in help_text, name
+
+
+def test_a_repository_without_build_definitions_loads_no_build_readers(tmp_path: Path) -> None:
+    # The build-definition scan runs on every check; its command-line, bake and HCL
+    # readers (and hashlib, for GitLab's report only) load when there is work for them.
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "Dockerfile"], check=True)
+    loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
+    assert "dlink.builds.scanner" in loaded  # the scan did run
+    lazy = {"dlink.builds.commands", "dlink.builds.bake", "dlink.builds.bakesites", "hashlib"}
+    assert sorted(loaded & lazy) == []
+    (tmp_path / "build.sh").write_text("docker build -t ghcr.io/acme/widget .\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "build.sh"], check=True)
+    loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
+    assert "dlink.builds.commands" in loaded  # ... and do load when a script builds
