@@ -131,6 +131,7 @@ def test_a_repository_without_build_definitions_loads_no_build_readers(tmp_path:
     loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
     assert "dlink.builds.scanner" in loaded  # the scan did run
     lazy = {"dlink.builds.commands", "dlink.builds.bake", "dlink.builds.bakesites", "hashlib"}
+    lazy.add("tomllib")  # no config file here: the TOML parser is not needed
     assert sorted(loaded & lazy) == []
     (tmp_path / "build.sh").write_text("docker build -t ghcr.io/acme/widget .\n")
     subprocess.run(["git", "-C", str(tmp_path), "add", "build.sh"], check=True)
