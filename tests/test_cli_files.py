@@ -215,3 +215,24 @@ def test_show_files_names_patterns_that_match_nothing(repo: Path, cli: Run) -> N
         "check legacy/Dockerfile",
         f"unused pattern 'vendr/' (extend-exclude in {config}): matches no Dockerfile here",
     ]
+
+
+def test_a_run_whose_files_are_all_excluded_says_so(repo: Path, cli: Run) -> None:
+    """docker-library's layout: every Dockerfile is marked linguist-generated. "No findings"
+    alone would read as a clean tree; the run says how many files it left out, and where to
+    see why."""
+    write(repo / ".gitattributes", "/*/**/Dockerfile linguist-generated\n")
+    for version in ("3.12", "3.13"):
+        write(repo / version / "bookworm" / "Dockerfile", BARE)
+    code, out, err = dlink(cli, "check")
+    assert (code, out.strip()) == (0, "No findings.")
+    assert err.strip() == (
+        "dlink: 2 Dockerfiles excluded (default excludes or config), not checked "
+        "(--show-files lists them and why)"
+    )
+    code, out, err = dlink(cli, "check", "--quiet")
+    assert "excluded" not in err
+    # Something checked: the exclusions are the configuration at work, not worth a line.
+    write(repo / "Dockerfile", BARE)
+    code, out, err = dlink(cli, "check")
+    assert code == 1 and "excluded" not in err

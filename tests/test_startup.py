@@ -85,3 +85,55 @@ def test_plain_runs_import_nothing_heavy(tmp_path: Path, argv: list[str]) -> Non
     loaded = modules_after(argv, tmp_path)
     assert "dlink.cli" in loaded  # the probe ran the real CLI
     assert sorted(loaded.intersection(HEAVY)) == []
+
+
+def test_a_command_imports_only_its_own_command_module(tmp_path: Path) -> None:
+    # typer builds a click command for every registered command on each run: `check`
+    # registers only lint_cmd's commands, not those of build-push/verify, images, repo.
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
+    assert "dlink.cli.lint_cmd" in loaded
+    others = {"dlink.cli.image_cmd", "dlink.cli.images_cmd", "dlink.cli.repo_cmd"}
+    assert sorted(loaded & others) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["chek"], ["--version"]])
+def test_help_and_unknown_words_see_every_command(tmp_path: Path, argv: list[str]) -> None:
+    loaded = modules_after(argv, tmp_path)
+    modules = {"dlink.cli.image_cmd", "dlink.cli.images_cmd", "dlink.cli.lint_cmd"}
+    assert modules | {"dlink.cli.repo_cmd"} <= loaded
+
+
+def test_help_lists_every_command_in_order_whatever_was_imported_first() -> None:
+    script = (
+        "import dlink.cli.repo_cmd, dlink.cli.lint_cmd\n"
+        "from dlink.cli import app\n"
+        "print(' '.join(c.name or '' for c in app.registered_commands))\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    expected = "build-push verify images check fix rules explain repo"
+    assert child.stdout.split() == expected.split()
+    help_text = subprocess.run(
+        [sys.executable, "-m", "dlink", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for name in expected.split():
+        assert f"  {name} " in help_text, name
+
+
+def test_a_repository_without_build_definitions_loads_no_build_readers(tmp_path: Path) -> None:
+    # The build-definition scan runs on every check; its command-line, bake and HCL
+    # readers (and hashlib, for GitLab's report only) load when there is work for them.
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "Dockerfile"], check=True)
+    loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
+    assert "dlink.builds.scanner" in loaded  # the scan did run
+    lazy = {"dlink.builds.commands", "dlink.builds.bake", "dlink.builds.bakesites", "hashlib"}
+    lazy.add("tomllib")  # no config file here: the TOML parser is not needed
+    assert sorted(loaded & lazy) == []
+    (tmp_path / "build.sh").write_text("docker build -t ghcr.io/acme/widget .\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "build.sh"], check=True)
+    loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
+    assert "dlink.builds.commands" in loaded  # ... and do load when a script builds

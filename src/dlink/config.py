@@ -18,11 +18,6 @@ from typing import Any
 
 from dlink.errors import DlinkError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
-
 DLINK_TOML = ".dlink.toml"
 PYPROJECT_TOML = "pyproject.toml"
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
@@ -221,6 +216,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
+    # Imported here: most repositories have no config file, and the parser costs 2 ms.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on Python 3.10
+        import tomli as tomllib
+
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except RecursionError:

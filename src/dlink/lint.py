@@ -70,6 +70,9 @@ class LintRun:
     outcomes: list[FileOutcome] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # said once per run, not per file
     skipped: list[ImagePlan] = field(default_factory=list)  # out of scope: not images to label
+    # Found by searching and left out by the default excludes or the config: when nothing else
+    # was checked, "No findings" must not read as a clean tree (docker-library's layout).
+    excluded: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -176,11 +179,17 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
 
     explicit = _explicit_config(options)
     discovery = _find_files(options, explicit)
+    named = {os.path.abspath(path) for path in options.paths}
+    run_excluded = sum(
+        1
+        for skipped in discovery.skipped
+        if skipped.reason.startswith("excluded") and os.path.abspath(skipped.path) not in named
+    )
     resolver = RepoResolver()
     size_limit = max_file_size()
     cleaned: set[str] = set()
     planner = Planner(options.paths)
-    run = LintRun()
+    run = LintRun(excluded=run_excluded)
     without_repository: list[NoRepository] = []
     seen_elsewhere: set[Finding] = set()  # a build definition's finding, reported once
     for path in discovery.files:

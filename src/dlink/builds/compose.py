@@ -7,18 +7,14 @@ import posixpath
 
 from dlink.builds.scanner import Scanner
 from dlink.builds.site import BuildLabel, BuildSite, Origin
-from dlink.builds.yamlread import YamlError, key_line, load
+from dlink.builds.yamlread import key_line, load_mapping
 
 
 def read_compose(relative: str, text: str, scanner: Scanner) -> None:
     if "build" not in text:
         return
-    try:
-        document = load(text)
-    except YamlError as error:
-        scanner.notice(relative, error.line, error.reason)
-        return
-    services = document.get("services") if isinstance(document, dict) else None
+    document = load_mapping(relative, text, scanner.notice)
+    services = document.get("services") if document is not None else None
     if not isinstance(services, dict):
         return
     directory = posixpath.dirname(relative) or "."

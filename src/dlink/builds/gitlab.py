@@ -7,7 +7,7 @@ from typing import Any
 
 from dlink.builds.commands import read_commands
 from dlink.builds.scanner import Scanner
-from dlink.builds.yamlread import YamlError, line_of, load
+from dlink.builds.yamlread import line_of, load_mapping
 
 
 def _variables(value: Any) -> dict[str, str]:
@@ -23,12 +23,8 @@ def _variables(value: Any) -> dict[str, str]:
 
 
 def read_gitlab_ci(relative: str, text: str, scanner: Scanner) -> None:
-    try:
-        document = load(text)
-    except YamlError as error:
-        scanner.notice(relative, error.line, error.reason)
-        return
-    if not isinstance(document, dict):
+    document = load_mapping(relative, text, scanner.notice)
+    if document is None:
         return
     # The job runs in the checkout: paths built from CI_PROJECT_DIR are the repository's.
     pipeline = {"CI_PROJECT_DIR": ".", **_variables(document.get("variables"))}

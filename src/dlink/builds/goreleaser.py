@@ -8,18 +8,14 @@ from typing import Any
 from dlink.builds.commands import read_commands
 from dlink.builds.scanner import Scanner
 from dlink.builds.site import BuildLabel, BuildSite, Origin
-from dlink.builds.yamlread import YamlError, line_of, load
+from dlink.builds.yamlread import line_of, load_mapping
 
 
 def read_goreleaser(relative: str, text: str, scanner: Scanner) -> None:
     if "docker" not in text:
         return
-    try:
-        document = load(text)
-    except YamlError as error:
-        scanner.notice(relative, error.line, error.reason)
-        return
-    if not isinstance(document, dict):
+    document = load_mapping(relative, text, scanner.notice)
+    if document is None:
         return
     for entry in _entries(document.get("dockers")):
         _docker(relative, entry, scanner, v2=False)

@@ -14,10 +14,13 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dlink.builds.commands import BakeCommand, Commands, build_labels, read_commands
 from dlink.builds.site import BuildLabel, BuildScan, BuildSite, Notice, Origin
 from dlink.builds.values import as_glob, glob_match, has_unknowns
+
+if TYPE_CHECKING:  # the command-line reader loads only when a file has build commands
+    from dlink.builds.commands import BakeCommand, Commands
 
 # Directories that hold other people's code or generated files, never the repository's builds.
 _SKIP_DIRECTORIES = {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox"}
@@ -143,6 +146,8 @@ class Scanner:
                     build.file, build.context, bases, file_from_context=True
                 )
             origin = Origin(path, build.line)
+            from dlink.builds.commands import build_labels
+
             labels = build_labels(build.labels, origin, f"--label in {build.tool}")
             publishes = (
                 build.push
@@ -287,9 +292,10 @@ def scan(root: Path, files: list[str] | None = None) -> BuildScan:
             _read(kind, relative, text, scanner)
         except RecursionError:  # a pathologically nested file: say so, read the rest
             scanner.notice(relative, 1, "nested too deeply to read")
-    from dlink.builds.bakesites import bake_sites
+    if bake_files or scanner.bake_calls:  # the HCL reader loads only for bake
+        from dlink.builds.bakesites import bake_sites
 
-    bake_sites(root, bake_files, scanner)
+        bake_sites(root, bake_files, scanner)
     return scanner.result
 
 
@@ -322,6 +328,8 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
             )
             text = text.replace("$$", "$")
         bases = [directory] if kind == "make" else list(dict.fromkeys([".", directory]))
+        from dlink.builds.commands import read_commands
+
         commands = read_commands(text, variables)
         scanner.command_sites(commands, relative, kind, bases)
 
@@ -389,5 +397,7 @@ def _read_package_json(relative: str, text: str, scanner: Scanner) -> None:
         if not isinstance(command, str):
             continue
         line = next((n for n, t in enumerate(lines, 1) if f'"{name}"' in t), 1)
+        from dlink.builds.commands import read_commands
+
         commands = read_commands(command, first_line=line)
         scanner.command_sites(commands, relative, "npm", [directory])

@@ -16,7 +16,7 @@ from typing import Any
 from dlink.builds.commands import read_commands
 from dlink.builds.scanner import BakeCall, Scanner
 from dlink.builds.site import SOURCE_KEY, BuildLabel, BuildSite, Origin
-from dlink.builds.yamlread import YamlError, line_of, load
+from dlink.builds.yamlread import line_of, load_mapping
 
 _CONTEXT_EXPRESSION = re.compile(r"\$\{\{\s*(matrix|env)\.([\w.-]+)\s*\}\}")
 _STEP_OUTPUT = re.compile(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}")
@@ -28,12 +28,8 @@ METADATA_SOURCE = "${{ github.event.repository.html_url }}"
 
 
 def read_workflow(relative: str, text: str, scanner: Scanner) -> None:
-    try:
-        document = load(text)
-    except YamlError as error:
-        scanner.notice(relative, error.line, error.reason)
-        return
-    if not isinstance(document, dict) or not isinstance(document.get("jobs"), dict):
+    document = load_mapping(relative, text, scanner.notice)
+    if document is None or not isinstance(document.get("jobs"), dict):
         return
     workflow_env = _env(document.get("env"))
     for job in document["jobs"].values():

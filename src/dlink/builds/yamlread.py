@@ -5,6 +5,7 @@ PyYAML is imported here only, and this module only when a YAML build definition 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -42,6 +43,19 @@ def load(text: str) -> Any:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise YamlError(f"not valid YAML: {problem}", mark.line + 1 if mark else 1) from None
     return None if node is None else _convert(node, 0)
+
+
+def load_mapping(
+    relative: str, text: str, notice: Callable[[str, int, str], None]
+) -> dict[str, Any] | None:
+    """The document when it is a mapping, else None; an unreadable file is a notice for
+    `relative` (build definitions never stop a run)."""
+    try:
+        document = load(text)
+    except YamlError as error:
+        notice(relative, error.line, error.reason)
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _convert(node: Any, depth: int) -> Any:

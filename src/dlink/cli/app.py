@@ -51,6 +51,54 @@ def _root(
     """Keep the OCI source label (org.opencontainers.image.source) of your images right."""
 
 
+# The module that registers each command, in the order of `dlink --help`. `main` imports
+# only the one the command line names: building the others' options (typer turns every
+# registered command into a click command on each run) and importing their modules cost
+# about 10 ms of a 100 ms `dlink check`.
+COMMAND_MODULES = ("image_cmd", "images_cmd", "lint_cmd", "repo_cmd")
+_MODULE_OF = {
+    "build-push": "image_cmd",
+    "verify": "image_cmd",
+    "images": "images_cmd",
+    "check": "lint_cmd",
+    "fix": "lint_cmd",
+    "rules": "lint_cmd",
+    "explain": "lint_cmd",
+    "repo": "repo_cmd",
+}
+
+
+def _modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules `argv` needs: the named command's, or all of them when the first
+    word is no command of ours (--help, --version, a typo that click answers with the list,
+    shell completion, which reads its words from the environment)."""
+    import os
+
+    if any(name.endswith("_COMPLETE") for name in os.environ):
+        return COMMAND_MODULES
+    for word in argv:
+        if word.startswith("-") and word != "-" and word != "--":
+            continue  # the root's options are all flags: the next word is the command
+        module = _MODULE_OF.get(word)
+        return (module,) if module else COMMAND_MODULES
+    return COMMAND_MODULES
+
+
+def register_commands(argv: Sequence[str] | None = None) -> None:
+    """Import the command modules `argv` needs (all of them without argv), which registers
+    their commands on `app`; afterwards the commands are in `COMMAND_MODULES` order,
+    whichever module came first."""
+    import importlib
+
+    for name in COMMAND_MODULES if argv is None else _modules_for(argv):
+        importlib.import_module(f"dlink.cli.{name}")
+    prefix = "dlink.cli."
+    order = {f"{prefix}{name}": index for index, name in enumerate(COMMAND_MODULES)}
+    app.registered_commands.sort(
+        key=lambda info: order.get(getattr(info.callback, "__module__", ""), len(order))
+    )
+
+
 def parse_build_args(items: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
     """--build-arg values as the build sees them: NAME=VALUE, or a bare NAME taken from the
     environment (and, like docker's CLI, dropped when the environment has no such variable)."""
@@ -97,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     with exit 2 (never 1, which a CI gate would read as "findings") and one line asking
     for a report; DLINK_DEBUG=1 shows the traceback for that report.
     """
+    import sys
+
     try:
+        register_commands(sys.argv[1:] if argv is None else argv)
         # Standalone mode lets click report usage errors itself (exit 2, one message).
         app(args=argv, prog_name="dlink", standalone_mode=True)
     except SystemExit as stop:

@@ -204,6 +204,12 @@ def _print_outcomes(
                 )
     for notice in run.notices:
         output.err(f"dlink: note: {notice}")
+    if run.excluded and not run.outcomes:
+        count = run.excluded
+        output.err(
+            f"dlink: {count} Dockerfile{'s' * (count != 1)} excluded (default excludes or "
+            "config), not checked (--show-files lists them and why)"
+        )
     named = [plan for plan in run.skipped if plan.explicit]
     for plan in named:
         output.err(f"dlink: {plan.path}: not checked: {plan.reason} (--scope all checks it)")

@@ -11,7 +11,6 @@ output module redacts the finished text again, so no format can print a secret.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -98,6 +97,8 @@ def fingerprints(findings: Sequence[Finding], anchors: Sequence[str]) -> list[st
     message, so an unrelated edit above a finding does not make it new. NUL separates
     the parts so different tuples cannot hash alike; identical ones get an occurrence
     number, because GitLab drops issues whose fingerprint repeats."""
+    import hashlib  # only GitLab's report needs it: 2 ms a plain check need not pay
+
     seen: dict[str, int] = {}
     hashes = []
     for position, finding in enumerate(findings):
