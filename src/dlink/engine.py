@@ -8,6 +8,7 @@ and the caller writes nothing.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -82,6 +83,19 @@ def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
 
 def analyse(data: bytes, context: Context, selection: Selection = Selection()) -> Analysis:
     """All findings for one file's bytes, for every platform of the context."""
+    # Parsing and modelling make millions of small objects and next to no reference
+    # cycles, so the cyclic collector would mostly rescan them, again and again (a
+    # fifth of the time on 200,000 stages). It runs as usual once the file is analysed.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(data, context, selection)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(data: bytes, context: Context, selection: Selection) -> Analysis:
     try:
         dockerfile = parse(data)
         directives = scan(dockerfile, RULES_BY_CODE)

@@ -73,7 +73,7 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
     return tuple(platforms) or (DEFAULT_PLATFORM,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LabelSetting:
     """One label as an instruction sets it, expanded where possible."""
 
@@ -89,7 +89,7 @@ class LabelSetting:
     out_of_scope: frozenset[str] = frozenset()
 
 
-@dataclass
+@dataclass(slots=True)
 class Stage:
     index: int
     name: str | None  # lower-cased, as BuildKit matches it

@@ -10,6 +10,7 @@ doubling inside double quotes), because agreeing with it is the point.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -97,11 +98,18 @@ class ShellLex:
         self._env: Mapping[str, str] = {}
         self._result = WordResult("")
         self._depth = 0
+        # The characters the scanner acts on in process_word; a word without any is its own value.
+        self._special = re.compile("[$<'\"" + re.escape(escape) + "]").search
 
     # -- public API -----------------------------------------------------------------
 
     def process_word(self, word: str, env: Mapping[str, str]) -> WordResult:
         """ProcessWordWithMatches: the expanded word, and which variables were (not) found."""
+        if self._special(word) is None:
+            # Nothing to expand, unquote or unescape: the scanner would copy the word
+            # as it is (most FROM images and label keys), so skip it.
+            self._result = WordResult(word)
+            return self._result
         value, _ = self._start(word, env)
         self._result.value = value
         return self._result

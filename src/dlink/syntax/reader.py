@@ -48,7 +48,7 @@ _CONTINUATION = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     name: str
     fd: int
@@ -57,7 +57,7 @@ class Heredoc:
     content: str  # the body lines exactly as written, line endings included
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text."""
 
@@ -66,7 +66,7 @@ class Token:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LabelToken:
     """One key/value of a LABEL (or ENV) instruction."""
 
@@ -75,7 +75,7 @@ class LabelToken:
     legacy: bool  # `LABEL key value` without `=`
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
     keyword: str  # as written, e.g. "FROM" or "label"
     flags: tuple[str, ...]
@@ -404,7 +404,8 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
                 heredocs.append(
                     Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines))
                 )
-        end = starts[i - 1] + len(lines[i - 1])
+        # The next line's start when there is one: the same int object, not one more per instruction.
+        end = starts[i] if i < len(starts) else starts[i - 1] + len(lines[i - 1])
         instructions.append(
             _instruction(
                 parsed,
@@ -414,7 +415,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
                 end_line=i,
                 start=starts[start_line - 1],
                 end=end,
-                content_start=starts[start_line - 1] + indent,
+                content_start=starts[start_line - 1] + indent if indent else starts[start_line - 1],
                 logical=logical.text,
                 comments=tuple(comments),
             )

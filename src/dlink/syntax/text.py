@@ -95,6 +95,8 @@ def trim_newline(line: str) -> str:
 
 def leading_space_len(line: str) -> int:
     """Length of the leading run of Go white space."""
+    if not line or line[0] not in GO_SPACE:
+        return 0  # most lines: no regex call (this runs several times per line)
     match = _LEADING_GO_SPACE.match(line)
     return match.end() if match else 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
@@ -19,14 +20,14 @@ class SyntaxProblem(ValueError):
     """An instruction BuildKit's parser rejects; the message is BuildKit's own wording."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     text: str  # as BuildKit keeps it: quotes and escapes still in place
     start: int  # offsets into the logical line
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameValue:
     """One `key=value` (or legacy `key value`) of LABEL or ENV."""
 
@@ -35,7 +36,7 @@ class NameValue:
     legacy: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parsed:
     keyword: str  # as written
     flags: tuple[str, ...]
@@ -54,7 +55,7 @@ def split_command(line: str, escape: str) -> Parsed:
     sep = WHITESPACE_RUN.search(trimmed)
     if sep is None:
         return _dispatch(trimmed, (), "", lead + len(trimmed), escape)
-    keyword = trimmed[: sep.start()]
+    keyword = sys.intern(trimmed[: sep.start()])  # one "RUN" shared by every instruction
     rest_start = lead + sep.end()
     rest = trimmed[sep.end() :]
     consumed, flags = extract_builder_flags(rest, escape)
