@@ -448,6 +448,11 @@ def test_sarif_results() -> None:
         pytest.param("app\\win\\Dockerfile", "app/win/Dockerfile", id="backslashes"),
         pytest.param("spaced dir/ü.Dockerfile", "spaced%20dir/%C3%BC.Dockerfile", id="escaped"),
         pytest.param("odd, dir:x/D#1?", "odd%2C%20dir%3Ax/D%231%3F", id="reserved-characters"),
+        pytest.param(
+            # A directory name that is not UTF-8 (byte 0xff), as Python holds it: the URI
+            # carries the original byte, percent-encoded.
+            "d\udcff/Dockerfile", "d%FF/Dockerfile", id="name-not-utf-8"
+        ),
         pytest.param("/src/app/Dockerfile", "file:///src/app/Dockerfile", id="absolute-posix"),
         pytest.param("C:\\src\\Dockerfile", "file:///C:/src/Dockerfile", id="absolute-windows"),
     ],

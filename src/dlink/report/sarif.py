@@ -8,6 +8,7 @@ survives unrelated edits, and a fixable one carries its fix as a SARIF `fix`.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
@@ -189,7 +190,9 @@ def _artifact_location(path: str) -> dict[str, str]:
     posix = path.replace("\\", "/")
     while posix.startswith("./"):
         posix = posix[2:]
-    return {"uri": quote(posix, safe="/"), "uriBaseId": BASE_ID}
+    # A URI percent-encodes the name's bytes: os.fsencode gives back a name that is not
+    # UTF-8 byte for byte (Python holds it with surrogate escapes, which quote refuses).
+    return {"uri": quote(os.fsencode(posix), safe="/"), "uriBaseId": BASE_ID}
 
 
 def _region(finding: Finding) -> dict[str, int]:
