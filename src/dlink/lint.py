@@ -227,7 +227,10 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             # Not an error: the rules that need no repository still run (see _no_repository).
             without_repository.append(missing)
         except DlinkError as error:
-            outcome.error = DlinkError(f"{outcome.shown}: {error.message}", error.hint)
+            # "cannot read PATH: ..." already names the file; other errors get it in front.
+            named = error.message.startswith(f"cannot read {path}")
+            message = error.message if named else f"{outcome.shown}: {error.message}"
+            outcome.error = DlinkError(message, error.hint)
             outcome.root = worktree_root(path)
             continue
         outcome.root = (identity.root if identity else None) or worktree_root(path)
