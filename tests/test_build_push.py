@@ -338,7 +338,7 @@ def test_credentials_from_config(
 
 
 def test_redact() -> None:
-    assert build.redact("token abc in abcabc", ["abc", ""]) == "token *** in ******"
+    assert build.redact_text("token abc in abcabc", ["abc", ""]) == "token *** in ******"
 
 
 def test_mentions_label() -> None:

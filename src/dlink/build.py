@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dlink.errors import DlinkError
+from dlink.redact import MASK
 from dlink.registry import (
     Credentials,
     ImageRef,
@@ -40,7 +40,6 @@ SOURCE_LABEL = "org.opencontainers.image.source"
 REVISION_LABEL = "org.opencontainers.image.revision"
 CREATED_LABEL = "org.opencontainers.image.created"
 GHCR = "ghcr.io"
-MASK = "***"
 
 # Where the docker CLI looks for plugins on Linux, after the user's own directory.
 _SYSTEM_PLUGIN_DIRS = (
@@ -571,21 +570,6 @@ def plan_commands(
 # -- running -------------------------------------------------------------------------------
 
 
-# Access tokens whose shape alone says what they are (GitHub, GitLab).
-TOKEN_SHAPE = re.compile(
-    r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{20,}|gl(?:pat|dt|rt|cbt|ptt|ft)-[A-Za-z0-9_-]{16,})"
-)
-_URL_WITH_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s@/]*@")
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every non-empty secret replaced by `***`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
-
-
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with the given secrets, token shapes and URL credentials replaced by `***`
     (dlink.redact: the one redactor of everything dlink prints)."""
@@ -634,7 +618,7 @@ def run_command(
             except BrokenPipeError:
                 pass
         for line in process.stdout:
-            on_output(redact(line, secrets))
+            on_output(redact_text(line, secrets))
         return process.wait()
 
 

@@ -170,10 +170,10 @@ class Outcome:
 
 def credential_in(value: str) -> bool:
     """Whether `value` carries a credential: a known token shape or a URL with one."""
-    from dlink.build import TOKEN_SHAPE
+    from dlink.redact import contains_token
     from dlink.repo import url_has_credentials
 
-    if TOKEN_SHAPE.search(value):
+    if contains_token(value):
         return True
     # Only a URL-like value can carry userinfo or a secret query parameter.
     return ("@" in value or "?" in value) and url_has_credentials(value)
@@ -195,14 +195,14 @@ def dockerfile_credentials(
     `label_values` are (line, value) of every label reaching the image, expanded with
     the build args: a credential that arrives through --build-arg counts too.
     """
-    from dlink.build import TOKEN_SHAPE
+    from dlink.redact import contains_token
 
     text = data.decode("utf-8", errors="replace")
     found: list[tuple[int, str]] = []
     seen_lines: set[int] = set()
     for number, line in enumerate(text.splitlines(), start=1):
         words = _SCHEME_URL_WORD.findall(line)
-        if TOKEN_SHAPE.search(line) or any(credential_in(word) for word in words):
+        if contains_token(line) or any(credential_in(word) for word in words):
             found.append((number, f"a credential in the Dockerfile: {shown(line.strip())[:200]}"))
             seen_lines.add(number)
     for number, value in label_values:

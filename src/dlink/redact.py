@@ -31,6 +31,7 @@ from urllib.parse import quote
 __all__ = [
     "MASK",
     "clear_registered_secrets",
+    "contains_token",
     "has_credentials",
     "looks_like_token",
     "redact",
@@ -46,10 +47,13 @@ TOKEN_PREFIXES = (
     "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-",
     "ATBB", "ATCTT", "ATATT",
 )  # fmt: skip
-_TOKEN_SHAPE = re.compile(
-    r"(?:gh[pousr]_|github_pat_|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|soat)-|ATBB|ATCTT|ATATT)"
-    r"[A-Za-z0-9_\-]{6,}"
-)
+_TOKEN_PREFIX = r"(?:gh[pousr]_|github_pat_|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|soat)-|ATBB|ATCTT|ATATT)"
+# Redaction hides a prefix with a few characters after it: better a word too many than a
+# shortened token shown.
+_TOKEN_SHAPE = re.compile(_TOKEN_PREFIX + r"[A-Za-z0-9_\-]{6,}")
+# Deciding that a text *carries* a token (build-push refuses to build) takes a full-length
+# one, so that a word which merely starts like a token does not stop a build.
+_FULL_TOKEN = re.compile(_TOKEN_PREFIX + r"[A-Za-z0-9_\-]{16,}")
 # A query (or matrix) parameter: the name is bounded so a failed match costs O(1).
 _QUERY_PARAMETER = re.compile(r"([?&;])([A-Za-z0-9_.\-\[\]]{1,64})=([^&#;\s\"'<>`]*)")
 _SECRET_NAME_PARTS = (
@@ -116,6 +120,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     if "=" in text:
         text = _QUERY_PARAMETER.sub(_query_parameter, text)
     return _TOKEN_SHAPE.sub(MASK, text)
+
+
+def contains_token(text: str) -> bool:
+    """Whether `text` holds a full-length access token of a known shape."""
+    return _FULL_TOKEN.search(text) is not None
 
 
 def has_credentials(text: str) -> bool:
