@@ -16,7 +16,8 @@ from dlink.directives import scan
 from dlink.edits import apply_edits
 from dlink.findings import Finding
 from dlink.model import DEFAULT_PLATFORM, Model, ModelError, build
-from dlink.rules import ALL_RULES, RULES_BY_CODE, SOURCE_KEY, UNREADABLE, Context, Subject
+from dlink.rules import ALL_RULES, RULES_BY_CODE, SOURCE_KEY, Context, Subject
+from dlink.rules.dlk000_unreadable import finding as unreadable_finding
 from dlink.syntax import Dockerfile, Instruction, ParseError, parse
 from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import encode
@@ -54,13 +55,6 @@ class FixResult:
     fixed: int  # edits applied
     remaining: list[Finding]  # what is still wrong after fixing (before, when withheld)
     withheld: str | None = None  # why a fix was computed but must not be written
-
-
-def _unreadable(path: str, error: ParseError | ModelError) -> Finding:
-    info = UNREADABLE
-    return Finding(
-        path, error.line, 1, error.line, 1, info.code, info.name, info.severity, error.reason, False
-    )
 
 
 def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
@@ -107,7 +101,7 @@ def _analyse(data: bytes, context: Context, selection: Selection) -> Analysis:
             model.target(context.target)
             models.append(model)
     except (ParseError, ModelError) as error:
-        finding = _unreadable(context.path, error)
+        finding = unreadable_finding(context.path, error.line, error.reason)
         return Analysis([finding] if selection.wants(finding.code) else [], None)
     wanted = [r for r in ALL_RULES if r.check is not None and selection.wants(r.info.code)]
     per_platform = []

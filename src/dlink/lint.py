@@ -155,13 +155,6 @@ def _find_files(
     )
 
 
-def _too_large(shown: str, error: DlinkError) -> Finding:
-    from dlink.rules.dlk000_unreadable import RULE
-
-    message = f"{error.message}; {error.hint}" if error.hint else error.message
-    return Finding(shown, 1, 1, 1, 1, RULE.code, RULE.name, RULE.severity, message, False)
-
-
 def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintRun:
     """Check (or fix) every Dockerfile the options name. Raises DlinkError for a bad run
     (config, paths); a problem with one file is that file's outcome."""
@@ -220,7 +213,10 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             )
         except FileTooLarge as error:
             # Refused by size, like BuildKit refuses a too-long line: a DLK000 finding.
-            outcome.findings = [_too_large(outcome.shown, error)]
+            from dlink.rules.dlk000_unreadable import finding as unreadable_finding
+
+            message = f"{error.message}; {error.hint}" if error.hint else error.message
+            outcome.findings = [unreadable_finding(outcome.shown, 1, message)]
             outcome.failing = 1
             continue
         except NoRepository as missing:

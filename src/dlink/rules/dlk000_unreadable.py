@@ -17,7 +17,7 @@ Good:
 
 from __future__ import annotations
 
-from dlink.findings import RuleInfo, Severity
+from dlink.findings import Finding, RuleInfo, Severity
 
 RULE = RuleInfo(
     code="DLK000",
@@ -27,3 +27,8 @@ RULE = RuleInfo(
     summary="The Dockerfile cannot be read or parsed.",
     doc=__doc__ or "",
 )
+
+
+def finding(path: str, line: int, message: str) -> Finding:
+    """The file cannot be checked at all: one finding at the start of `line`."""
+    return Finding(path, line, 1, line, 1, RULE.code, RULE.name, RULE.severity, message, False)
