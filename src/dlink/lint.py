@@ -224,8 +224,8 @@ def run_lint(options: LintOptions, *, fixing: bool, diff: bool = False) -> LintR
             without_repository.append(missing)
         except DlinkError as error:
             # "cannot read PATH: ..." already names the file; other errors get it in front.
-            named = error.message.startswith(f"cannot read {path}")
-            message = error.message if named else f"{outcome.shown}: {error.message}"
+            names_file = error.message.startswith(f"cannot read {path}")
+            message = error.message if names_file else f"{outcome.shown}: {error.message}"
             outcome.error = DlinkError(message, error.hint)
             outcome.root = worktree_root(path)
             continue
