@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import stat
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
+from dlink.record import Record
 
 if TYPE_CHECKING:
     from dlink.config import Config
@@ -63,12 +62,17 @@ REPO_URL_HINT = "pass the repository's web URL, e.g. --repo-url https://github.c
 
 # --------------------------------------------------------------------------- URLs
 
-_SCHEME_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)\Z", re.DOTALL)
-_REMOTE_HELPER = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*::")
-_DOS_DRIVE = re.compile(r"[A-Za-z]:(?:[\\/]|\Z)")
-_HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?\Z")
-_IPV6_HOST = re.compile(r"\[[0-9a-f:.]+(?:%25[0-9a-z._~-]+)?\]\Z")
-_BAD_PATH_CHARS = re.compile(r"[\x00-\x1f\x7f\\\[\]\t\n\r\f\v]")
+# Every run normalises its remote's URL, so the common tests are plain string tests
+# (compiling their regexes cost more than the run uses them); the rare ones are
+# patterns that `re` compiles, and caches, on first use.
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SCHEME_CHARACTERS = _ASCII_LETTERS | frozenset("0123456789+.-")
+_HOST_ENDS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_HOST_CHARACTERS = _HOST_ENDS | frozenset("_.-")
+# Control characters, and what a path in a URL cannot hold unescaped.
+_BAD_PATH_CHARS = frozenset([*map(chr, range(0x20)), "\x7f", "\\", "[", "]"])
+_DOS_DRIVE = r"[A-Za-z]:(?:[\\/]|\Z)"
+_IPV6_HOST = r"\[[0-9a-f:.]+(?:%25[0-9a-z._~-]+)?\]\Z"
 _WEB_SCHEMES = frozenset({"http", "https"})
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 _GIT_SCHEMES = frozenset({"git"})
@@ -86,6 +90,31 @@ _HOST_ALIASES = {
 _OWNER_REPO_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org"})
 _AZURE_SSH_HOSTS = frozenset({"ssh.dev.azure.com", "vs-ssh.visualstudio.com"})
 
+
+def _scheme_before(text: str, separator: str) -> str | None:
+    """The scheme when `text` starts with `SCHEME` + `separator` (`://`, or `::` for a
+    remote helper): a letter, then letters, digits, `+`, `.` or `-`; else None."""
+    colon = text.find(":")
+    scheme = text[:colon]
+    if (
+        colon > 0
+        and text.startswith(separator, colon)
+        and scheme[0] in _ASCII_LETTERS
+        and _SCHEME_CHARACTERS.issuperset(scheme)
+    ):
+        return scheme
+    return None
+
+
+def _is_hostname(host: str) -> bool:
+    """A lower-case DNS-like name: letters, digits, `_`, `.`, `-`; a letter or digit at
+    each end (IPv4 addresses included)."""
+    return (
+        bool(host)
+        and host[0] in _HOST_ENDS
+        and host[-1] in _HOST_ENDS
+        and _HOST_CHARACTERS.issuperset(host)
+    )
 
 
 def _not_hosted(url: str, reason: str) -> DlinkError:
@@ -116,12 +145,12 @@ def _check_host(url: str, host: str) -> str:
     host = host.lower()
     if not host:
         raise _not_hosted(url, "it has no host")
-    if not (_HOSTNAME.match(host) or _IPV6_HOST.match(host)):
+    if not (_is_hostname(host) or re.match(_IPV6_HOST, host)):
         raise _not_hosted(url, "the host is not a valid host name")
     return _HOST_ALIASES.get(host, host)
 
 
-_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_PERCENT_ESCAPE = r"%([0-9A-Fa-f]{2})"
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -135,11 +164,11 @@ def _percent_normalised(segment: str) -> str:
         character = chr(int(escape[1], 16))
         return character if character in _UNRESERVED else "%" + escape[1].upper()
 
-    return _PERCENT_ESCAPE.sub(one, segment)
+    return re.sub(_PERCENT_ESCAPE, one, segment) if "%" in segment else segment
 
 
 def _path_segments(url: str, path: str) -> list[str]:
-    if _BAD_PATH_CHARS.search(path):
+    if not _BAD_PATH_CHARS.isdisjoint(path):
         raise _not_hosted(url, "the path contains characters a repository path cannot have")
     # Empty segments are how '/', '//' and a trailing '/' show up; none names anything.
     segments = [
@@ -230,12 +259,12 @@ def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
     text = url.strip()
     if not text:
         raise _not_hosted(url, "it is empty")
-    if _REMOTE_HELPER.match(text):
+    if _scheme_before(text, "::") is not None:
         raise _not_hosted(url, "it goes through a git remote helper, which has no web page")
 
-    scheme_url = _SCHEME_URL.match(text)
-    if scheme_url:
-        scheme, rest = scheme_url[1].lower(), scheme_url[2]
+    scheme_text = _scheme_before(text, "://")
+    if scheme_text is not None:
+        scheme, rest = scheme_text.lower(), text[len(scheme_text) + 3 :]
         if scheme == "file":
             raise _not_hosted(url, "it is a local path, not a hosted repository")
         if scheme not in _WEB_SCHEMES | _SSH_SCHEMES | _GIT_SCHEMES:
@@ -244,7 +273,7 @@ def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
         # unescaped '@', '/' or '#' must never be mistaken for a host or a path.
         rest = rest[rest.rfind("@") + 1 :]
         if scheme in _WEB_SCHEMES:
-            rest = re.split(r"[?#]", rest, maxsplit=1)[0]
+            rest = rest.partition("?")[0].partition("#")[0]
         authority, _, path = rest.partition("/")
         host_text, port = _split_host_port(url, authority)
         if scheme in _SSH_SCHEMES and ssh_hostname is not None and not host_text.startswith("["):
@@ -252,7 +281,7 @@ def _normalise(url: str, ssh_hostname: Callable[[str], str] | None) -> str:
     else:
         colon, slash = text.find(":"), text.find("/")
         # git's own rule: scp-like only when a ':' comes before any '/'.
-        if colon < 0 or 0 <= slash < colon or _DOS_DRIVE.match(text):
+        if colon < 0 or 0 <= slash < colon or re.match(_DOS_DRIVE, text):
             raise _not_hosted(url, "it is a local path, not a hosted repository")
         scheme, port = "ssh", None
         rest = text[text.rfind("@") + 1 :]
@@ -372,14 +401,16 @@ def ci_repository_url(env: Mapping[str, str]) -> tuple[str, str] | None:
 # ------------------------------------------------------------------ git config, pure
 
 
-@dataclass(frozen=True)
-class ConfigEntry:
+class ConfigEntry(Record):
     """One line of `git config --list`: key split into its parts, in git's order."""
 
-    section: str  # lower-cased by git
-    subsection: str | None  # case kept, may contain dots
-    name: str  # lower-cased by git
-    value: str | None  # None for a bare boolean key
+    __slots__ = ("section", "subsection", "name", "value")
+
+    def __init__(self, section: str, subsection: str | None, name: str, value: str | None) -> None:
+        self.section = section  # lower-cased by git
+        self.subsection = subsection  # case kept, may contain dots
+        self.name = name  # lower-cased by git
+        self.value = value  # None for a bare boolean key
 
 
 def parse_config_listing(listing: bytes) -> list[ConfigEntry]:
@@ -509,8 +540,7 @@ class NoRepository(DlinkError):
     """
 
 
-@dataclass(frozen=True)
-class RepoIdentity:
+class RepoIdentity(Record):
     """Which repository a file belongs to and how dlink found out.
 
     `source` is "flag", "config", "ci:github", "ci:gitlab" or "remote:<name>".
@@ -520,12 +550,23 @@ class RepoIdentity:
     checkout whose URL names a hosted repository to that repository's URL.
     """
 
-    url: str
-    source: str
-    remote_url: str | None
-    root: Path | None
-    reason: str = ""
-    remotes: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("url", "source", "remote_url", "root", "reason", "remotes")
+
+    def __init__(
+        self,
+        url: str,
+        source: str,
+        remote_url: str | None,
+        root: Path | None,
+        reason: str = "",
+        remotes: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.url = url
+        self.source = source
+        self.remote_url = remote_url
+        self.root = root
+        self.reason = reason
+        self.remotes = remotes
 
     @property
     def remote(self) -> str | None:
@@ -545,19 +586,23 @@ class RepoIdentity:
         return not self.from_remote
 
 
-@dataclass(frozen=True)
-class HeadFacts:
+class HeadFacts(Record):
     """What a build records about the checkout: HEAD commit, uncommitted changes, last tag."""
 
-    commit: str | None  # None before the first commit
-    dirty: bool  # tracked files differ from HEAD (untracked files do not count)
-    tag: str | None  # `git describe --tags --abbrev=0`; None when no tag is reachable
+    __slots__ = ("commit", "dirty", "tag")
+
+    def __init__(self, commit: str | None, dirty: bool, tag: str | None) -> None:
+        self.commit = commit  # None before the first commit
+        self.dirty = dirty  # tracked files differ from HEAD (untracked files do not count)
+        self.tag = tag  # `git describe --tags --abbrev=0`; None when no tag is reachable
 
 
-@dataclass(frozen=True)
-class _Checkout:
-    root: Path
-    entries: tuple[ConfigEntry, ...]
+class _Checkout(Record):
+    __slots__ = ("root", "entries")
+
+    def __init__(self, root: Path, entries: tuple[ConfigEntry, ...]) -> None:
+        self.root = root
+        self.entries = entries
 
 
 # Variables that point git at a repository (a git hook exports GIT_DIR, for one). dlink
@@ -653,12 +698,12 @@ def _read_checkout(root: Path) -> _Checkout:
     return _Checkout(root, tuple(parse_config_listing(listing.stdout)))
 
 
-_OPENSSH = re.compile(r"ssh(?:\.exe)?\Z")
+_OPENSSH = r"ssh(?:\.exe)?\Z"
 # Hosts nobody aliases in ~/.ssh/config under their own name: no `ssh -G` for them.
 _WELL_KNOWN_SSH_HOSTS = frozenset(
     {"github.com", "gitlab.com", "bitbucket.org", *_HOST_ALIASES, *_AZURE_SSH_HOSTS}
 )
-_SSH_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_SSH_ALIAS = r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z"
 
 
 def _ssh_program(entries: Sequence[ConfigEntry]) -> list[str]:
@@ -672,11 +717,15 @@ def _ssh_program(entries: Sequence[ConfigEntry]) -> list[str]:
         for entry in entries:
             if entry.section == "core" and entry.name == "sshcommand" and entry.value:
                 command = entry.value  # last one wins, as in git
-    try:
-        words = shlex.split(command) if command else []
-    except ValueError:
-        words = []
-    if words and _OPENSSH.search(words[0]):
+    words: list[str] = []
+    if command:
+        import shlex  # only with an SSH command configured
+
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            words = []
+    if words and re.search(_OPENSSH, words[0]):
         return words
     return ["ssh"]
 
@@ -696,7 +745,7 @@ class _SshHosts:
         return lambda host: self._hostname(program, host)
 
     def _hostname(self, program: tuple[str, ...], host: str) -> str:
-        if host.lower() in _WELL_KNOWN_SSH_HOSTS or not _SSH_ALIAS.match(host):
+        if host.lower() in _WELL_KNOWN_SSH_HOSTS or not re.match(_SSH_ALIAS, host):
             return host
         key = (program, host)
         if key not in self._known:
