@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlink.builds import BuildSite, scan, sites_for
-from dlink.builds.scanner import kind_of
+from dlink.builds.names import kind_of
 
 SRC = "org.opencontainers.image.source"
 

@@ -314,7 +314,7 @@ def _contexts(
     """One context per published target and build-time label set (one, as before, for a
     file no publishing site builds)."""
     from dlink.builds.plan import resolve_labels
-    from dlink.builds.values import RepoFacts
+    from dlink.builds.site import RepoFacts
 
     checks = plan.checks(targets)
     published = tuple(dict.fromkeys(check.target for check in checks))

@@ -5,6 +5,10 @@ site, exactly the Dockerfiles those sites build are checked, each published targ
 with the labels its build sets; when it has none, every Dockerfile is checked as
 before. `scope = "all"`: every Dockerfile, with what the publishing sites say where
 they say something.
+
+Every check plans every file, so this module stays light: the readers and the value
+resolver load only when the repository has a file that could define a build
+(`dlink.builds.names`), or a label to resolve.
 """
 
 from __future__ import annotations
@@ -12,35 +16,61 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlink.builds.site import BuildLabel, BuildScan, BuildSite, ResolvedLabel
-from dlink.builds.values import RepoFacts, resolve
+from dlink.record import Record
+
+if TYPE_CHECKING:
+    from dlink.builds.values import RepoFacts
 
 SCOPES = ("published", "all")
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Record):
     """One way the file is published: a target and the labels its build sets."""
 
-    target: str | None
-    labels: tuple[BuildLabel, ...]
-    site: BuildSite | None
+    __slots__ = ("target", "labels", "site")
+
+    def __init__(
+        self, target: str | None, labels: tuple[BuildLabel, ...], site: BuildSite | None
+    ) -> None:
+        self.target = target
+        self.labels = labels
+        self.site = site
 
 
-@dataclass
 class ImagePlan:
-    """What dlink makes of one Dockerfile: who builds it, whether it is checked, and how."""
+    """What dlink makes of one Dockerfile: who builds it, whether it is checked, and how.
 
-    path: Path
-    relative: str | None  # to the repository root
-    root: Path | None
-    sites: list[BuildSite] = field(default_factory=list)
-    in_scope: bool = True
-    reason: str = ""
-    explicit: bool = False  # named on the command line
+    Settled while planning (not a Record: `in_scope`, `reason` and `explicit` are set
+    after construction).
+    """
+
+    __slots__ = ("path", "relative", "root", "sites", "in_scope", "reason", "explicit")
+
+    def __init__(
+        self,
+        path: Path,
+        relative: str | None,
+        root: Path | None,
+        sites: list[BuildSite] | None = None,
+        in_scope: bool = True,
+        reason: str = "",
+        explicit: bool = False,
+    ) -> None:
+        self.path = path
+        self.relative = relative  # to the repository root
+        self.root = root
+        self.sites: list[BuildSite] = [] if sites is None else sites
+        self.in_scope = in_scope
+        self.reason = reason
+        self.explicit = explicit  # named on the command line
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"ImagePlan({fields})"
 
     @property
     def publishing(self) -> list[BuildSite]:
@@ -113,10 +143,19 @@ class Planner:
 
     def scan(self, root: Path) -> BuildScan:
         if root not in self._scans:
-            from dlink.builds import scan
+            from dlink.builds.names import build_definitions, repository_files
 
             started = time.perf_counter()
-            self._scans[root] = scan(root)
+            listed = repository_files(root)
+            definitions = build_definitions(listed)
+            if definitions:
+                from dlink.builds import scan
+
+                self._scans[root] = scan(root, listed, definitions=definitions)
+            else:
+                # No file could define a build: the scan would read nothing and find
+                # nothing, so its readers are not even imported.
+                self._scans[root] = BuildScan()
             self.seconds += time.perf_counter() - started
         return self._scans[root]
 
@@ -155,6 +194,10 @@ def resolve_labels(
     shown: Callable[[Path], str],
 ) -> tuple[ResolvedLabel, ...]:
     """Build-time labels with their values as the image gets them."""
+    if not labels:
+        return ()
+    from dlink.builds.values import resolve
+
     resolved = []
     for label in labels:
         value = resolve(label.raw, facts)

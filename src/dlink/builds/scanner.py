@@ -7,86 +7,62 @@ A definition that cannot be read becomes a notice; the scan goes on.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlink.builds.names import build_definitions, repository_files
 from dlink.builds.site import BuildLabel, BuildScan, BuildSite, Notice, Origin
 from dlink.builds.values import as_glob, glob_match, has_unknowns
 
 if TYPE_CHECKING:  # the command-line reader loads only when a file has build commands
     from dlink.builds.commands import BakeCommand, Commands
 
-# Directories that hold other people's code or generated files, never the repository's builds.
-_SKIP_DIRECTORIES = {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox"}
 _MAX_FILE_BYTES = 2_000_000
-_MAX_WALKED_FILES = 50_000
 
 
-_SCRIPT_SUFFIXES = (".sh", ".bash", ".ps1")
-_BAKE_NAMES = {"docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl",
-               "docker-bake.override.json"}  # fmt: skip
-_GORELEASER = re.compile(r"\.?goreleaser(\.[\w-]+)?\.ya?ml")
-_COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")
-
-
-def kind_of(relative: str) -> str | None:
-    """Which reader a repository-relative path needs, or None when it is no build definition.
-
-    Called for every file of the repository: cheap string tests first, regexes last.
-    """
-    parent, _, name = relative.rpartition("/")
-    lower = name.lower()
-    if lower.endswith((".yml", ".yaml")):
-        if parent == ".github/workflows":
-            return "github-actions"
-        if lower == ".gitlab-ci.yml" or lower.endswith(".gitlab-ci.yml"):
-            return "gitlab-ci"
-        if "goreleaser" in lower and _GORELEASER.fullmatch(lower):
-            return "goreleaser"
-        if "compose" in lower and _COMPOSE.fullmatch(lower):
-            return "compose"
-        return None
-    if lower.endswith(_SCRIPT_SUFFIXES):
-        return "script"
-    if lower in _BAKE_NAMES or lower.endswith((".bake.hcl", ".bake.json")):
-        return "bake"
-    if name.startswith("Jenkinsfile") or lower.endswith(".jenkinsfile"):
-        return "jenkins"
-    if lower.startswith(("makefile", "gnumakefile")) or lower.endswith(".mk"):
-        return "make" if lower in ("makefile", "gnumakefile") or "." in lower else None
-    if lower == "package.json":
-        return "npm"
-    return None
-
-
-@dataclass
 class BakeCall:
     """An invocation of bake: which files, which targets, does it push, extra labels."""
 
-    origin: Origin
-    description: str
-    kind: str
-    files: list[str]  # repository-relative; empty = bake's default files in `directory`
-    directory: str
-    targets: list[str]
-    push: bool
-    overrides: dict[str, dict[str, BuildLabel]] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()  # the names the call gives every target, replacing theirs
+    __slots__ = (
+        "origin", "description", "kind", "files", "directory", "targets", "push", "overrides",
+        "tags",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        origin: Origin,
+        description: str,
+        kind: str,
+        files: list[str],
+        directory: str,
+        targets: list[str],
+        push: bool,
+        overrides: dict[str, dict[str, BuildLabel]] | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> None:
+        self.origin = origin
+        self.description = description
+        self.kind = kind
+        self.files = files  # repository-relative; empty = bake's default files in `directory`
+        self.directory = directory
+        self.targets = targets
+        self.push = push
+        self.overrides = {} if overrides is None else overrides
+        self.tags = tags  # the names the call gives every target, replacing theirs
 
 
-@dataclass
 class Scanner:
     """What readers add to while the repository's build definitions are read."""
 
-    files: set[str]
-    result: BuildScan = field(default_factory=BuildScan)
-    bake_calls: list[BakeCall] = field(default_factory=list)
+    __slots__ = ("files", "result", "bake_calls")
+
+    def __init__(self, files: set[str]) -> None:
+        self.files = files
+        self.result = BuildScan()
+        self.bake_calls: list[BakeCall] = []
 
     def notice(self, path: str, line: int, message: str) -> None:
         self.result.notices.append(Notice(Origin(path, line), message))
@@ -201,7 +177,7 @@ def _join(base: str, relative: str) -> str:
 
 
 def _is_remote(context: str) -> bool:
-    return bool(re.match(r"[a-z][a-z0-9+.-]*://|git@", context)) or context == "-"
+    return context == "-" or bool(re.match(r"[a-z][a-z0-9+.-]*://|git@", context))
 
 
 def _image_name(reference: str) -> str:
@@ -230,46 +206,19 @@ def _registry_tag(tag: str) -> bool:
     return ("." in host or ":" in first) and host not in ("localhost", "127.0.0.1")
 
 
-def repository_files(root: Path) -> list[str]:
-    """Every file of the repository (git's view when it is one), relative, POSIX."""
-    if (root / ".git").exists():
-        try:
-            completed = subprocess.run(
-                ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                cwd=root,
-                capture_output=True,
-                check=False,
-                timeout=60,
-            )
-        except (OSError, subprocess.SubprocessError):
-            completed = None
-        if completed is not None and completed.returncode == 0:
-            names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-            # A tracked file deleted from the work tree is still listed; reading it fails
-            # quietly later, which is cheaper than a stat per file here.
-            return [n for n in dict.fromkeys(names) if n]
-    found: list[str] = []
-    # Outside git nothing bounds the walk (a home directory): stop at a generous count.
-    for directory, subdirectories, names in os.walk(root):
-        if len(found) > _MAX_WALKED_FILES:
-            break
-        subdirectories[:] = [d for d in subdirectories if d not in _SKIP_DIRECTORIES]
-        relative = os.path.relpath(directory, root)
-        for name in names:
-            found.append(name if relative == "." else Path(relative, name).as_posix())
-    return found
+def scan(
+    root: Path,
+    files: list[str] | None = None,
+    definitions: list[tuple[str, str]] | None = None,
+) -> BuildScan:
+    """Every build site below `root`. Never raises for a file's content: notices instead.
 
-
-def scan(root: Path, files: list[str] | None = None) -> BuildScan:
-    """Every build site below `root`. Never raises for a file's content: notices instead."""
+    `definitions`, when given, must be `build_definitions(files)`.
+    """
     listed = repository_files(root) if files is None else files
     scanner = Scanner(set(listed))
-    definitions = [
-        (relative, kind)
-        for relative in listed
-        for kind in [kind_of(relative)]
-        if kind is not None and not (set(relative.split("/")[:-1]) & _SKIP_DIRECTORIES)
-    ]
+    if definitions is None:
+        definitions = build_definitions(listed)
     bake_files: list[str] = []
     for relative, kind in definitions:
         try:
@@ -324,7 +273,7 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
         if kind == "make":
             # Assignments are not commands (a variable may hold one: it runs where used).
             text = "\n".join(
-                "" if _MAKE_ASSIGNMENT.match(line) else line for line in text.splitlines()
+                "" if re.match(_MAKE_ASSIGNMENT, line) else line for line in text.splitlines()
             )
             text = text.replace("$$", "$")
         bases = [directory] if kind == "make" else list(dict.fromkeys([".", directory]))
@@ -334,15 +283,12 @@ def _read(kind: str, relative: str, text: str, scanner: Scanner) -> None:
         scanner.command_sites(commands, relative, kind, bases)
 
 
-_MAKE_ASSIGNMENT = re.compile(
-    r"^(?:export[ \t]+|override[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(?:\?|:{1,3}|\+)?=[ \t]*(.*)$"
-)
-_SHELL_ASSIGNMENT = re.compile(
+# Compiled (and cached by `re`) when a Makefile or script that builds is read.
+_MAKE_ASSIGNMENT = r"^(?:export[ \t]+|override[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(?:\?|:{1,3}|\+)?=[ \t]*(.*)$"
+_SHELL_ASSIGNMENT = (
     r"^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)"
 )
-
-
-_SHELL_ARRAY = re.compile(
+_SHELL_ARRAY = (
     r"^[ \t]*(?:local[ \t]+|declare[ \t]+-a[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)\+?=\((.*)\)[ \t]*$"
 )
 
@@ -352,7 +298,7 @@ def _make_variables(text: str) -> dict[str, str]:
     for line in text.splitlines():
         if line.startswith("\t"):
             continue  # a recipe line
-        match = _MAKE_ASSIGNMENT.match(line)
+        match = re.match(_MAKE_ASSIGNMENT, line)
         if match and match.group(1) not in variables:
             variables[match.group(1)] = match.group(2).split("#", 1)[0].strip()
     return variables
@@ -361,14 +307,14 @@ def _make_variables(text: str) -> dict[str, str]:
 def _shell_variables(text: str) -> dict[str, str]:
     variables: dict[str, str] = {}
     for line in text.splitlines():
-        array = _SHELL_ARRAY.match(line)
+        array = re.match(_SHELL_ARRAY, line)
         if array:
             # Every element any branch adds: `opts+=("--push")` in an `if` may push.
             name = array.group(1) + "[@]"
             words = variables.get(name, "").split() + array.group(2).split()
             variables[name] = " ".join(dict.fromkeys(w.strip("'\"") for w in words))
             continue
-        match = _SHELL_ASSIGNMENT.match(line)
+        match = re.match(_SHELL_ASSIGNMENT, line)
         if match:
             value = match.group(2).strip("'\"")
             if match.group(1) in variables and variables[match.group(1)] != value:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from dlink.builds.site import RepoFacts
+from dlink.record import Record
 
 # ${{ ... }} (GitHub), {{ ... }} (goreleaser / Go templates), $(...) (make, or a shell
 # command substitution), ${...} and $NAME (shell, bake, make).
@@ -29,19 +31,13 @@ _CI_PROJECT_URL = re.compile(r"\$\{?CI_PROJECT_URL\}?(?![A-Za-z0-9_])")
 _CI_GITHUB_URL = re.compile(r"\$\{?GITHUB_SERVER_URL\}?/\$\{?GITHUB_REPOSITORY\}?(?![A-Za-z0-9_])")
 
 
-@dataclass(frozen=True)
-class RepoFacts:
-    """What the repository tells about itself: its canonical URL and raw git remote URL."""
+class Resolved(Record):
+    __slots__ = ("value", "unresolved", "note")
 
-    url: str  # canonical https URL of the repository
-    git_url: str | None = None  # the remote URL as git has it (goreleaser's GitURL)
-
-
-@dataclass(frozen=True)
-class Resolved:
-    value: str
-    unresolved: frozenset[str]
-    note: str | None = None
+    def __init__(self, value: str, unresolved: frozenset[str], note: str | None = None) -> None:
+        self.value = value
+        self.unresolved = unresolved
+        self.note = note
 
 
 def substitute(text: str, variables: Mapping[str, str], depth: int = 0) -> str:
@@ -162,3 +158,7 @@ def glob_match(path: str, pattern: str) -> bool:
     so `-f $DOCKERFILE` means a Dockerfile beside the build, not every one below it."""
     regex = "".join("[^/]*" if ch == "*" else re.escape(ch) for ch in pattern)
     return re.fullmatch(regex, path) is not None
+
+
+__all__ = ["GIT_URL", "RepoFacts", "Resolved", "as_glob", "glob_match", "has_unknowns", "resolve",
+           "substitute"]  # fmt: skip
