@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from dlink.builds.site import BuildLabel, Origin
 from dlink.builds.values import substitute
+from dlink.record import Record
 
 METADATA_TARGET = "docker-metadata-action"
 
@@ -26,33 +26,51 @@ class BakeError(ValueError):
         self.line = line
 
 
-@dataclass
 class BakeTarget:
-    name: str
-    origin: Origin
-    attributes: dict[str, Any] = field(default_factory=dict)
-    labels: dict[str, tuple[str, Origin]] = field(default_factory=dict)
+    __slots__ = ("name", "origin", "attributes", "labels")
+
+    def __init__(self, name: str, origin: Origin) -> None:
+        self.name = name
+        self.origin = origin
+        self.attributes: dict[str, Any] = {}
+        self.labels: dict[str, tuple[str, Origin]] = {}
 
 
-@dataclass
 class BakeFile:
-    path: str
-    targets: dict[str, BakeTarget] = field(default_factory=dict)
-    groups: dict[str, list[str]] = field(default_factory=dict)
+    __slots__ = ("path", "targets", "groups")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.targets: dict[str, BakeTarget] = {}
+        self.groups: dict[str, list[str]] = {}
 
 
-@dataclass(frozen=True)
-class ResolvedTarget:
+class ResolvedTarget(Record):
     """A target with inheritance applied: what one bake build of it does."""
 
-    name: str
-    origin: Origin
-    dockerfile: str
-    context: str
-    stage: str | None
-    tags: tuple[str, ...]
-    publishes: bool  # its output pushes to a registry
-    labels: tuple[BuildLabel, ...]
+    __slots__ = (
+        "name", "origin", "dockerfile", "context", "stage", "tags", "publishes", "labels",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        origin: Origin,
+        dockerfile: str,
+        context: str,
+        stage: str | None,
+        tags: tuple[str, ...],
+        publishes: bool,
+        labels: tuple[BuildLabel, ...],
+    ) -> None:
+        self.name = name
+        self.origin = origin
+        self.dockerfile = dockerfile
+        self.context = context
+        self.stage = stage
+        self.tags = tags
+        self.publishes = publishes  # its output pushes to a registry
+        self.labels = labels
 
 
 def read_bake(path: str, text: str) -> BakeFile:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 
 from dlink.builds.site import SOURCE_KEY, BuildLabel, Origin
 from dlink.builds.values import substitute
@@ -39,37 +38,56 @@ _FLAGS = {
 _DOCKER_GLOBAL_VALUE = {"--context", "-c", "--host", "-H", "--config", "--log-level", "-l"}
 
 
-@dataclass
+# Plain slotted classes, filled in while a command line is read (a dataclass would
+# compile its generated methods whenever a repository has a script to read).
+
+
 class BuildCommand:
     """One build command as written: raw option values (variables not yet known)."""
 
-    line: int
-    tool: str  # "docker build", "docker buildx build", "podman build", "buildah bud", "kaniko"
-    file: str | None = None
-    context: str | None = None
-    targets: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    labels: list[tuple[str, str]] = field(default_factory=list)
-    push: bool = False
+    __slots__ = ("line", "tool", "file", "context", "targets", "tags", "labels", "push")
+
+    def __init__(self, line: int, tool: str) -> None:
+        self.line = line
+        # "docker build", "docker buildx build", "podman build", "buildah bud", "kaniko"
+        self.tool = tool
+        self.file: str | None = None
+        self.context: str | None = None
+        self.targets: list[str] = []
+        self.tags: list[str] = []
+        self.labels: list[tuple[str, str]] = []
+        self.push = False
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"BuildCommand({fields})"
 
 
-@dataclass
 class BakeCommand:
     """`docker buildx bake`: which files and targets, and whether it pushes."""
 
-    line: int
-    files: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    push: bool = False
-    prints: bool = False  # --print: shows the definition, builds nothing
-    labels: list[tuple[str, str]] = field(default_factory=list)  # --set *.labels.K=V
+    __slots__ = ("line", "files", "targets", "push", "prints", "labels")
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.files: list[str] = []
+        self.targets: list[str] = []
+        self.push = False
+        self.prints = False  # --print: shows the definition, builds nothing
+        self.labels: list[tuple[str, str]] = []  # --set *.labels.K=V
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"BakeCommand({fields})"
 
 
-@dataclass
 class Commands:
-    builds: list[BuildCommand] = field(default_factory=list)
-    bakes: list[BakeCommand] = field(default_factory=list)
-    pushes: list[str] = field(default_factory=list)  # image references pushed
+    __slots__ = ("builds", "bakes", "pushes")
+
+    def __init__(self) -> None:
+        self.builds: list[BuildCommand] = []
+        self.bakes: list[BakeCommand] = []
+        self.pushes: list[str] = []  # image references pushed
 
 
 _LINE_MARK = re.compile(r"\x02(\d+)\x02")
