@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dlink.syntax import Dockerfile
+from dlink.record import Record
+
+if TYPE_CHECKING:
+    from dlink.syntax import Dockerfile
 
 _PREFIX = re.compile(r"dlink\s*:", re.IGNORECASE)
 _IGNORE = re.compile(
@@ -34,26 +37,64 @@ _CODE_LIKE = re.compile(r"[A-Za-z]{2,}[0-9]+\b")
 GRAMMAR = "`# dlink: ignore=CODE[,CODE] [reason]` or `# dlink: skip-file`"
 
 
-@dataclass(frozen=True)
-class Directive:
+class Directive(Record):
+    __slots__ = (
+        "line", "start", "end", "kind", "codes", "unknown_codes", "problem", "target", "misplaced",
+    )  # fmt: skip
     line: int  # 1-based
     start: int  # text offsets of the comment's text (after `#` and blanks) to the line's end
     end: int
     kind: str  # "ignore", "skip-file" or "invalid"
-    codes: tuple[str, ...] = ()  # ignore: upper-cased codes and prefixes, known ones only
-    unknown_codes: tuple[str, ...] = ()  # ignore: codes no rule has
-    problem: str | None = None  # invalid: what is wrong
-    target: int | None = None  # ignore: index of the instruction it applies to
-    misplaced: str | None = None  # why it applies to nothing
+    codes: tuple[str, ...]  # ignore: upper-cased codes and prefixes, known ones only
+    unknown_codes: tuple[str, ...]  # ignore: codes no rule has
+    problem: str | None  # invalid: what is wrong
+    target: int | None  # ignore: index of the instruction it applies to
+    misplaced: str | None  # why it applies to nothing
+
+    def __init__(
+        self,
+        line: int,
+        start: int,
+        end: int,
+        kind: str,
+        codes: tuple[str, ...] = (),
+        unknown_codes: tuple[str, ...] = (),
+        problem: str | None = None,
+        target: int | None = None,
+        misplaced: str | None = None,
+    ) -> None:
+        self.line = line
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.codes = codes
+        self.unknown_codes = unknown_codes
+        self.problem = problem
+        self.target = target
+        self.misplaced = misplaced
 
 
-@dataclass(frozen=True)
-class Directives:
+class Directives(Record):
+    __slots__ = ("items", "skip_file", "ignored", "_starts", "_ends")
     items: tuple[Directive, ...]
     skip_file: bool
     ignored: dict[int, frozenset[str]]  # instruction index -> codes and prefixes it ignores
     _starts: tuple[int, ...]
     _ends: tuple[int, ...]
+
+    def __init__(
+        self,
+        items: tuple[Directive, ...],
+        skip_file: bool,
+        ignored: dict[int, frozenset[str]],
+        _starts: tuple[int, ...],
+        _ends: tuple[int, ...],
+    ) -> None:
+        self.items = items
+        self.skip_file = skip_file
+        self.ignored = ignored
+        self._starts = _starts
+        self._ends = _ends
 
     def suppresses(self, code: str, line: int) -> bool:
         """Whether an `ignore` directive covers a finding of `code` on `line`."""

@@ -16,12 +16,12 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
+from dlink.record import Record
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -67,10 +67,14 @@ COMPANION_EXTENSIONS = frozenset({"dockerignore"})
 _DEVCONTAINER_JSON = ("devcontainer.json", ".devcontainer.json")
 
 
-@dataclass(frozen=True)
-class DefaultExclude:
+class DefaultExclude(Record):
+    __slots__ = ("pattern", "why")
     pattern: str  # gitignore syntax
     why: str
+
+    def __init__(self, pattern: str, why: str) -> None:
+        self.pattern = pattern
+        self.why = why
 
 
 # What `exclude` replaces and `extend-exclude` adds to. Besides these patterns, the
@@ -126,23 +130,32 @@ def _is_candidate(name: str) -> bool:
     return name in _DEVCONTAINER_JSON or _has_name_form(name.lower())
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(Record):
     """A file discovery met and left out, with the reason as one phrase."""
 
+    __slots__ = ("path", "reason")
     path: Path
     reason: str
 
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
 
-@dataclass
+
 class Discovery:
     """The Dockerfiles to check (sorted) and the files left out, in the order met."""
 
-    files: list[Path] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+    __slots__ = ("files", "skipped", "unused_patterns")
+    files: list[Path]
+    skipped: list[Skipped]
     # `exclude`/`extend-exclude` patterns that matched none of the Dockerfiles met, as
     # "'PATTERN' (KEY in FILE)"; filled only when discover(..., unused_patterns=True).
-    unused_patterns: list[str] = field(default_factory=list)
+    unused_patterns: list[str]
+
+    def __init__(self) -> None:
+        self.files = []
+        self.skipped = []
+        self.unused_patterns = []
 
 
 def discover(
@@ -434,7 +447,7 @@ class PatternList:
         return spec
 
 
-_WILDCARDS = re.compile(r"[*?\[\]/]+")
+_WILDCARDS = r"[*?\[\]/]+"  # compiled on first use (by re's cache): only configs need it
 
 
 def _literal_run(pattern: str) -> str | None:
@@ -446,7 +459,7 @@ def _literal_run(pattern: str) -> str | None:
     body = pattern[1:] if pattern[0] == "!" else pattern
     # A character class `[...]` matches one character: its insides are not literal.
     body = re.sub(r"\[[^\]]*\]?", "/", body)
-    runs = [run for run in _WILDCARDS.split(body) if run not in ("", ".", "..")]
+    runs = [run for run in re.split(_WILDCARDS, body) if run not in ("", ".", "..")]
     return max(runs, key=len) if runs else None
 
 
@@ -540,7 +553,8 @@ def _standard_devcontainer_files(root: str) -> list[str]:
 
 # JSON with comments and trailing commas (devcontainer.json is JSONC): a string is kept,
 # a comment or a comma before a closing bracket is dropped.
-_JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+# Compiled on first use (by re's cache): most repositories have no devcontainer.json.
+_JSONC_NOISE = r'(?s)("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])'
 
 
 def _devcontainer_dockerfiles(json_files: Sequence[str]) -> dict[str, str]:
@@ -549,7 +563,7 @@ def _devcontainer_dockerfiles(json_files: Sequence[str]) -> dict[str, str]:
     for json_file in json_files:
         try:
             text = Path(json_file).read_text(encoding="utf-8")
-            document = json.loads(_JSONC_NOISE.sub(lambda m: m.group(1) or "", text))
+            document = json.loads(re.sub(_JSONC_NOISE, lambda m: m.group(1) or "", text))
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             continue  # not ours to validate: an unreadable one names nothing
         if not isinstance(document, dict):
@@ -604,9 +618,10 @@ def _repository_root(absolute: str) -> str | None:
 
 # `git ls-files -s` prefixes tracked entries with "MODE OBJECT STAGE<TAB>"; untracked
 # ones come bare. Mode 160000 is a gitlink: a submodule whose files git does not list.
-_STAGED_ENTRY = re.compile(rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.DOTALL)
+_STAGED_ENTRY = rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)"
 _GITLINK_MODE = b"160000"
-# Compiled on first use (by re's cache), like _SIZE: most runs never need them.
+# Compiled on first use (by re's cache), like _SIZE: most runs never need them (a file
+# named on the command line is not searched for).
 _GIT_UNREADABLE = rb"could not open directory '(.*?)/?': Permission denied"
 
 
@@ -640,10 +655,11 @@ def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
         raise DlinkError(f"cannot read directory {directory}: permission denied")
     files: set[str] = set()
     repositories: set[str] = set()
+    staged_entry = re.compile(_STAGED_ENTRY, re.DOTALL)
     for entry in completed.stdout.split(b"\0"):
         if not entry:
             continue
-        staged = _STAGED_ENTRY.fullmatch(entry)
+        staged = staged_entry.fullmatch(entry)
         mode, raw_path = (staged.group(1), staged.group(2)) if staged else (None, entry)
         path = os.path.join(root, os.fsdecode(raw_path))
         if mode == _GITLINK_MODE or raw_path.endswith(b"/"):

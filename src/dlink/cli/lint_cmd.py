@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -295,7 +294,7 @@ def _report_input(
     for outcome in run.outcomes:
         path = _machine_path(outcome, root)
         findings += [
-            replace(finding, path=path if finding.path == outcome.shown else _rooted(finding, root))
+            finding.replace(path=path if finding.path == outcome.shown else _rooted(finding, root))
             for finding in outcome.findings
         ]
         anchors += [outcome.anchors.get(finding, "") for finding in outcome.findings]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting
+from dlink.record import Record
 from dlink.rules.base import Subject, finding_at, has_variables, quote_value
+
+if TYPE_CHECKING:
+    from dlink.model import LabelSetting
 
 # Path segments after OWNER/REPO that name a page of the repository, not another one:
 # GitHub's /tree/<ref>/<dir>, /blob/<ref>/<file>, GitLab's /-/tree/..., Bitbucket's /src/...
@@ -27,10 +30,14 @@ class ValueKind(Enum):
     PLACEHOLDER = "placeholder"  # not a URL at all: empty, `unknown`, `TODO` (DLK109)
 
 
-@dataclass(frozen=True)
-class SourceValue:
+class SourceValue(Record):
+    __slots__ = ("kind", "found")
     kind: ValueKind
     found: str | None  # the canonical URL of the repository the value names, if any
+
+    def __init__(self, kind: ValueKind, found: str | None) -> None:
+        self.kind = kind
+        self.found = found
 
 
 def _normalise(text: str) -> str | None:
