@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from dlink.syntax import Dockerfile
 
 _PREFIX = re.compile(r"dlink\s*:", re.IGNORECASE)
-_IGNORE = re.compile(
-    r"ignore\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)(?:\s+(.*))?\Z", re.IGNORECASE
-)
-_SKIP_FILE = re.compile(r"skip-file(?:\s+(.*))?\Z", re.IGNORECASE)
-_CODE_LIKE = re.compile(r"[A-Za-z]{2,}[0-9]+\b")
+# What follows the prefix; compiled on first use (by re's own cache), as most files
+# have no `# dlink:` comment at all.
+_IGNORE = r"(?i)ignore\s*=\s*([A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)(?:\s+(.*))?\Z"
+_SKIP_FILE = r"(?i)skip-file(?:\s+(.*))?\Z"
+_CODE_LIKE = r"[A-Za-z]{2,}[0-9]+\b"
 GRAMMAR = "`# dlink: ignore=CODE[,CODE] [reason]` or `# dlink: skip-file`"
 
 
@@ -162,7 +162,7 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
             continue
         body = text[prefix.end() :].strip()
         start, end = _offsets(dockerfile, line)
-        skip = _SKIP_FILE.match(body)
+        skip = re.match(_SKIP_FILE, body)
         if skip:
             if line < first:
                 skip_file = True
@@ -171,9 +171,9 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
                 why = "skip-file works only in the comment block at the top of the file"
                 items.append(Directive(line + 1, start, end, "skip-file", misplaced=why))
             continue
-        ignore = _IGNORE.match(body)
+        ignore = re.match(_IGNORE, body)
         reason = ignore.group(2) if ignore else None
-        if ignore is None or (reason and _CODE_LIKE.match(reason)):
+        if ignore is None or (reason and re.match(_CODE_LIKE, reason)):
             problem = f"cannot read `{text}`: write {GRAMMAR}"
             if ignore is not None:
                 problem = f"cannot read `{text}`: separate codes with commas"

@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 # Path segments after OWNER/REPO that name a page of the repository, not another one:
 # GitHub's /tree/<ref>/<dir>, /blob/<ref>/<file>, GitLab's /-/tree/..., Bitbucket's /src/...
 _PAGE_SEGMENTS = frozenset({"tree", "blob", "-", "src", "commit", "commits", "releases", "raw"})
-_HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?\Z")
+# Compiled on first use (by re's own cache), like _FALLBACK: most values are plain URLs.
+_HOST_LIKE = r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?\Z"
 # `${NAME:-WORD}` or `${NAME-WORD}` as the whole value (optionally in double quotes),
 # with a literal WORD: what `fix` may rewrite when the value comes from a fallback.
-_FALLBACK = re.compile(r'\A("?)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^"\'$`\\{}\s]*)\}\1\Z')
+_FALLBACK = r'\A("?)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^"\'$`\\{}\s]*)\}\1\Z'
 
 
 class ValueKind(Enum):
@@ -55,7 +56,7 @@ def _as_repository_url(value: str) -> str | None:
     found = _normalise(value)
     if found is None:
         first = value.split("/", 1)[0]
-        if "://" not in value and _HOST_LIKE.match(first) and "/" in value:
+        if "://" not in value and re.match(_HOST_LIKE, first) and "/" in value:
             found = _normalise("https://" + value)
     if found is None:
         return None
@@ -104,7 +105,7 @@ def replace_source(subject: Subject, setting: LabelSetting, url: str) -> Edit | 
     token = setting.token.value
     if not has_variables(token.text):
         return Edit(token.start, token.end, quote_value(url, token.text, subject.dockerfile.escape))
-    match = _FALLBACK.match(token.text)
+    match = re.match(_FALLBACK, token.text)
     if match is None or quote_value(url, "", subject.dockerfile.escape) != url:
         return None
     if match.group(2) in subject.context.build_args or setting.value != match.group(3):
