@@ -8,6 +8,7 @@ or a new top-level import that brings one back fails here with the reason.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import requires, version
@@ -218,3 +219,80 @@ def test_a_plain_check_builds_no_dataclass_of_its_own(
         f"{module}.{name}" for module, name in result["built"] if _in_record_modules(module)
     ]
     assert built_here == []
+
+
+TYPER_PROBE = """
+import contextlib, io, json, sys
+import typer.main
+built = []  # per run: the names of the commands typer built
+_from_info = typer.main.get_command_from_info
+def _recording(command_info, **kwargs):
+    built[-1].append(command_info.name)
+    return _from_info(command_info, **kwargs)
+typer.main.get_command_from_info = _recording
+from dlink.cli import main
+from dlink.cli.app import app
+codes = []
+for argv in json.loads(sys.argv[1]):
+    built.append([])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        codes.append(main(argv))
+registered = [info.name for info in app.registered_commands]
+print(json.dumps({"codes": codes, "built": built, "registered": registered}))
+"""
+
+
+def test_typer_builds_only_the_command_a_run_names(tmp_path: Path) -> None:
+    # typer makes a click command of every registered command on each run; `check` needs
+    # only its own. The others stay registered for the next run in the same process.
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    runs = [
+        ["check", "--repo-url", "https://github.com/acme/widget", "Dockerfile"],
+        ["rules"],
+        ["--help"],
+    ]
+    child = subprocess.run(
+        [sys.executable, "-c", TYPER_PROBE, json.dumps(runs)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    result = json.loads(child.stdout.splitlines()[-1])
+    assert result["codes"] == [1, 0, 0]
+    everything = ["build-push", "verify", "images", "check", "fix", "rules", "explain", "repo"]
+    assert result["built"] == [["check"], ["rules"], everything]  # --help lists them all
+    assert result["registered"] == everything
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        pytest.param("dlink ch", {"check"}, id="command"),
+        pytest.param("dlink ", {"build-push", "check", "fix", "images", "repo"}, id="commands"),
+        pytest.param("dlink check --for", {"--format", "--force-exclude"}, id="option"),
+        pytest.param("dlink fix --unsafe", {"--unsafe-fixes"}, id="other-command"),
+    ],
+)
+def test_shell_completion_sees_every_command(
+    tmp_path: Path, words: str, expected: set[str]
+) -> None:
+    # Completion reads its words from the environment, not argv: main must not narrow
+    # the commands it registers or shows typer to the (empty) argv's.
+    env = {
+        **os.environ,
+        "_DLINK_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    script = "import sys\nfrom dlink.cli import main\nsys.exit(main())\n"
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr
+    assert expected <= set(child.stdout.split())
