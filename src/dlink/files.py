@@ -9,7 +9,6 @@ DlinkError.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -561,6 +560,8 @@ def _devcontainer_dockerfiles(json_files: Sequence[str]) -> dict[str, str]:
     """absolute Dockerfile path -> the devcontainer.json (relative to its root) naming it."""
     named: dict[str, str] = {}
     for json_file in json_files:
+        import json  # only repositories with a devcontainer.json need the parser
+
         try:
             text = Path(json_file).read_text(encoding="utf-8")
             document = json.loads(re.sub(_JSONC_NOISE, lambda m: m.group(1) or "", text))
