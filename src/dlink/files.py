@@ -359,9 +359,12 @@ class _Excluder:
         if root is None:
             return None  # .gitattributes is git's: outside a repository nothing is marked
         if root not in self._linguist:
-            # One `git check-attr` per repository, for every file met in it.
+            # One `git check-attr` per repository, for every file met in it; none when
+            # git has nowhere to read an attribute from.
             below = [path for path in self._candidates if _repository_root(os.path.dirname(path)) == root]
-            self._linguist[root] = _linguist_marks(root, below or [absolute])
+            files = below or [absolute]
+            marks = _linguist_marks(root, files) if _may_set_attributes(root, files) else {}
+            self._linguist[root] = marks
         return self._linguist[root].get(absolute) or None
 
 
@@ -528,6 +531,76 @@ def _linguist_marks(root: str, files: Sequence[str]) -> dict[str, str]:
             absolute = os.path.join(root, os.fsdecode(path))
             marks[absolute] = marks.get(absolute) or attribute.decode()
     return marks
+
+
+# Where git reads attributes besides the work tree's .gitattributes files
+# (gitattributes(5)): $GIT_DIR/info/attributes, core.attributesFile (by default
+# $XDG_CONFIG_HOME/git/attributes, else ~/.config/git/attributes) and the system file
+# ($(prefix)/etc/gitattributes). Variables that move the git directory, the tree that
+# attributes are read from, or add config on the command line send the question to git.
+_SYSTEM_ATTRIBUTES = ("/etc/gitattributes", "/usr/local/etc/gitattributes")
+_SYSTEM_CONFIG = ("/etc/gitconfig", "/usr/local/etc/gitconfig")
+_GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_ATTR_SOURCE", "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+)  # fmt: skip
+# Config that can name another attributes file (core.attributesFile, attr.tree) or pull
+# in config that does (include, includeIf): seen in a config file, git is asked.
+_ATTRIBUTE_CONFIG_WORDS = (b"attributesfile", b"[attr", b"[include")
+
+
+def _may_set_attributes(root: str, files: Sequence[str]) -> bool:
+    """Whether git could find an attribute for any of `files` (in the repository at
+    `root`). False only when none of the places git reads attributes from exists, so
+    that a repository without .gitattributes costs no `git check-attr` (a child process,
+    about 2 ms of a single-file check); in any doubt, True."""
+    if os.name != "posix" or any(name in os.environ for name in _GIT_LOCATION_VARIABLES):
+        return True
+    git_dir = os.path.join(root, ".git")
+    if not os.path.isdir(git_dir) or os.path.islink(git_dir):
+        return True  # a worktree or submodule: its git directory is elsewhere
+    home = os.path.expanduser("~")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    attribute_files = (
+        os.path.join(git_dir, "info", "attributes"),
+        os.path.join(config_home, "git", "attributes"),
+        *_SYSTEM_ATTRIBUTES,
+    )
+    if any(os.path.lexists(path) for path in attribute_files):
+        return True
+    config_files = [os.path.join(git_dir, "config"), os.path.join(git_dir, "config.worktree")]
+    global_config = os.environ.get("GIT_CONFIG_GLOBAL")
+    if global_config is not None:
+        config_files.append(global_config)
+    else:
+        config_files += [os.path.join(home, ".gitconfig"), os.path.join(config_home, "git", "config")]
+    system_config = os.environ.get("GIT_CONFIG_SYSTEM")
+    if system_config is not None:
+        config_files.append(system_config)
+    elif not os.environ.get("GIT_CONFIG_NOSYSTEM"):
+        config_files += _SYSTEM_CONFIG
+    for path in config_files:
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as stream:
+                text = stream.read(1_000_000).lower()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        if len(text) == 1_000_000 or any(word in text for word in _ATTRIBUTE_CONFIG_WORDS):
+            return True
+    # A .gitattributes file applies to the paths below its own directory.
+    looked: set[str] = set()
+    for path in files:
+        directory = os.path.dirname(path)
+        while directory not in looked and (directory == root or _is_below(directory, root)):
+            looked.add(directory)
+            if os.path.lexists(os.path.join(directory, ".gitattributes")):
+                return True
+            directory = os.path.dirname(directory)
+    return False
 
 
 def _root_of(absolute: str) -> str:
