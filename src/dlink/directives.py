@@ -106,8 +106,14 @@ class Directives(Record):
 
 def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
     """Every `# dlink:` comment of the file, in one linear pass."""
-    known = tuple(known_codes)
     instructions = dockerfile.instructions
+    starts = tuple(i.start_line for i in instructions)
+    ends = tuple(i.end_line for i in instructions)
+    if _PREFIX.search(dockerfile.text) is None:
+        # No `dlink:` anywhere, so no directive: most files. One search in C instead of
+        # the passes over every line below (a tenth of a batch's rule time).
+        return Directives((), False, {}, starts, ends)
+    known = tuple(known_codes)
     n = len(dockerfile.lines)
     # 0-based line -> index of the instruction whose span holds it (-1: trivia);
     # heredoc instructions mark their lines -2, since their bodies are data.
@@ -193,8 +199,8 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
         tuple(items),
         skip_file,
         {index: frozenset(codes) for index, codes in ignored.items()},
-        tuple(i.start_line for i in instructions),
-        tuple(i.end_line for i in instructions),
+        starts,
+        ends,
     )
 
 
