@@ -93,7 +93,7 @@ ignore = ["DLK"]
 )
 def test_valid_dlink_toml(tmp_path: Path, text: str, expected: Config) -> None:
     path = write(tmp_path / ".dlink.toml", text)
-    assert load_config(path) == Config(**{**expected.__dict__, "path": path})
+    assert load_config(path) == expected.replace(path=path)
 
 
 @pytest.mark.parametrize(
@@ -226,7 +226,7 @@ def test_not_utf8_is_an_error(tmp_path: Path) -> None:
 )
 def test_valid_pyproject(tmp_path: Path, text: str, expected: Config) -> None:
     path = write(tmp_path / "pyproject.toml", text)
-    assert load_config(path) == Config(**{**expected.__dict__, "path": path})
+    assert load_config(path) == expected.replace(path=path)
 
 
 @pytest.mark.parametrize(

@@ -386,6 +386,58 @@ def test_gitattributes_linguist_marks_are_excluded(tmp_path: Path) -> None:
     }
 
 
+def _attributes_in(repository: Path, where: str, home: Path) -> None:
+    """Mark app/Dockerfile linguist-generated in one of the places git reads attributes."""
+    line = "app/Dockerfile linguist-generated\n"
+    if where == "root":
+        (repository / ".gitattributes").write_text(line)
+    elif where == "directory":
+        (repository / "app" / ".gitattributes").write_text("Dockerfile linguist-generated\n")
+    elif where == "info":
+        (repository / ".git" / "info").mkdir(exist_ok=True)
+        (repository / ".git" / "info" / "attributes").write_text(line)
+    elif where == "global":
+        (home / ".config" / "git").mkdir(parents=True)
+        (home / ".config" / "git" / "attributes").write_text(line)
+    elif where == "attributes-file":
+        (home / "marks").write_text(line)
+        git(repository, "config", "core.attributesFile", str(home / "marks"))
+    elif where == "include":
+        (home / "marks").write_text(line)
+        (home / "more.gitconfig").write_text(f"[core]\n\tattributesFile = {home / 'marks'}\n")
+        git(repository, "config", "include.path", str(home / "more.gitconfig"))
+    elif where != "nowhere":
+        raise AssertionError(where)
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["root", "directory", "info", "global", "attributes-file", "include", "nowhere"],
+)
+def test_a_named_file_obeys_linguist_marks_wherever_git_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # --force-exclude (pre-commit's entry) on one file: git is asked about attributes
+    # only when some place it reads them from exists; each place must still count.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    git(repository, "init", "-q")
+    make_tree(repository, ["app/Dockerfile"])
+    _attributes_in(repository, where, home)
+    found = discover([repository / "app" / "Dockerfile"], force_exclude=True)
+    if where == "nowhere":
+        assert relative(found, repository) == ["app/Dockerfile"]
+    else:
+        assert relative(found, repository) == []
+        assert skipped(found, repository) == {
+            "app/Dockerfile": "excluded by default (marked linguist-generated in .gitattributes)"
+        }
+
+
 # devcontainer.json is JSON with comments and trailing commas; `build.dockerfile` is
 # relative to the file itself; `dockerFile` is the older spelling.
 DEVCONTAINER_JSON = """\
@@ -758,12 +810,19 @@ def test_discover_runs_git_once_per_repository(
     calls = log.read_text().splitlines()
     # One listing for the repository, one for the nested repository inside it.
     assert len(calls) == 2, calls
-    # With the default excludes, one `git check-attr` more per repository (.gitattributes).
+    # With the default excludes and no attributes anywhere, git is not asked about them.
     log.unlink()
     discover([repository])
     calls = log.read_text().splitlines()
-    assert [call.split()[0] for call in calls].count("check-attr") == 2, calls
-    assert len(calls) == 4, calls
+    assert len(calls) == 2, calls
+    # A .gitattributes makes it one `git check-attr` more, for its repository alone (the
+    # nested repository has none, and the outer one's does not reach into it).
+    (repository / ".gitattributes").write_text("*.txt text\n")
+    log.unlink()
+    discover([repository])
+    calls = log.read_text().splitlines()
+    assert len(calls) == 3, calls
+    assert calls[2].startswith("check-attr "), calls
 
 
 @POSIX_ONLY

@@ -565,7 +565,7 @@ def test_gitlab_fingerprints_are_stable_and_unique() -> None:
 )
 def test_gitlab_fingerprint_depends_on_each_part(changed: dict[str, Any]) -> None:
     base = FINDINGS[0]
-    other = Finding(**{**base.__dict__, **changed})
+    other = base.replace(**changed)
     [a, b] = json.loads(render("gitlab", [base, other], RULES))
     assert a["fingerprint"] != b["fingerprint"]
 
@@ -574,7 +574,7 @@ def test_gitlab_fingerprint_depends_on_each_part(changed: dict[str, Any]) -> Non
 def test_fingerprints_ignore_line_and_message(fmt: str) -> None:
     """An unrelated edit moves a finding and may reword it; its identity stays."""
     base = FINDINGS[0]
-    moved = Finding(**{**base.__dict__, "line": 9, "end_line": 9, "message": "reworded"})
+    moved = base.replace(line=9, end_line=9, message="reworded")
     context = RunContext(anchors=("0\0",))
     assert _fingerprints(fmt, [base], context) == _fingerprints(fmt, [moved], context)
     elsewhere = RunContext(anchors=("1\0",))  # another stage: another finding

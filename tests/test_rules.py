@@ -258,3 +258,27 @@ def test_every_rule_documents_a_bad_and_a_good_example() -> None:
     for rule in ALL_RULES:
         assert rule.info.doc.startswith(f"{rule.info.code} {rule.info.name}:")
         assert "Bad:" in rule.info.doc and "Good:" in rule.info.doc
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('LABEL note="x"\nRUN echo "#"\n', id="plain"),
+        pytest.param('LABEL note="x"\nRUN a && \\\n    # comment\n    b\n', id="continuation"),
+        pytest.param('# a comment\n\nLABEL note="x"\nRUN <<EOF\n# data\nEOF\n', id="heredoc"),
+    ],
+)
+def test_a_file_without_directives_scans_as_the_full_pass_would(body: str) -> None:
+    # scan() answers a file with no `dlink:` anywhere without its per-line passes. The
+    # same lines with `dlink:` where it is no directive (a LABEL value) take the full
+    # passes: both must give the same value, instruction spans included.
+    from dlink.directives import scan
+    from dlink.rules import RULES_BY_CODE
+    from dlink.syntax import parse
+
+    quick = parse(("FROM a\n" + body).encode())
+    full = parse(("FROM a\n" + body.replace('note="x"', 'note="dlink:"')).encode())
+    assert "dlink:" not in quick.text and "dlink:" in full.text
+    assert len(quick.lines) == len(full.lines)
+    assert scan(quick, RULES_BY_CODE) == scan(full, RULES_BY_CODE)
+    assert scan(quick, RULES_BY_CODE).items == ()

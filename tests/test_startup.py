@@ -8,6 +8,7 @@ or a new top-level import that brings one back fails here with the reason.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import requires, version
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+
+from gitrepo import make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,3 +140,159 @@ def test_a_repository_without_build_definitions_loads_no_build_readers(tmp_path:
     subprocess.run(["git", "-C", str(tmp_path), "add", "build.sh"], check=True)
     loaded = modules_after(["check", "--repo-url", "https://github.com/acme/widget", "."], tmp_path)
     assert "dlink.builds.commands" in loaded  # ... and do load when a script builds
+
+
+# A dataclass writes and compiles the source of its methods when its module is imported
+# (0.2-0.85 ms a class): the values a plain check or fix makes are dlink.record.Records
+# instead. The probe records every class the dataclass decorator builds during the run.
+DATACLASS_PROBE = """
+import contextlib, dataclasses, io, json, sys
+built = []
+_process_class = dataclasses._process_class
+def _recording(cls, *args, **kwargs):
+    built.append([cls.__module__, cls.__qualname__])
+    return _process_class(cls, *args, **kwargs)
+dataclasses._process_class = _recording
+
+@dataclasses.dataclass
+class Canary:  # shows that the hook sees what the decorator builds
+    x: int
+
+from dlink.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "built": built, "modules": sorted(sys.modules)}))
+"""
+# The modules whose values a check or fix makes; the build-definition readers, the
+# repository and the syntax/model modules follow.
+RECORD_MODULES = (
+    "dlink.cli",
+    "dlink.codes",
+    "dlink.config",
+    "dlink.directives",
+    "dlink.edits",
+    "dlink.errors",
+    "dlink.files",
+    "dlink.findings",
+    "dlink.lint",
+    "dlink.redact",
+    "dlink.report",
+    "dlink.rules",
+)
+
+
+def _in_record_modules(name: str) -> bool:
+    return any(name == module or name.startswith(module + ".") for module in RECORD_MODULES)
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("dataclasses"), "_process_class"),
+    reason="this Python's dataclasses has no _process_class to watch",
+)
+@pytest.mark.parametrize(
+    ("argv", "expected_code"),
+    [
+        pytest.param(["check", "Dockerfile"], 1, id="check-file"),
+        pytest.param(["check"], 1, id="check-directory"),
+        pytest.param(["check", "--format", "sarif", "Dockerfile"], 1, id="check-sarif"),
+        pytest.param(["check", "--format", "json", "Dockerfile"], 1, id="check-json"),
+        pytest.param(["fix", "--diff", "Dockerfile"], 1, id="fix-diff"),
+    ],
+)
+def test_a_plain_check_builds_no_dataclass_of_its_own(
+    tmp_path: Path, argv: list[str], expected_code: int
+) -> None:
+    repo = make_repo(tmp_path / "repo", remotes={"origin": "https://github.com/acme/widget.git"})
+    child = subprocess.run(
+        [sys.executable, "-c", DATACLASS_PROBE, *argv],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        check=True,
+    )
+    result = json.loads(child.stdout.splitlines()[-1])
+    # The run did the work (DLK101: the Dockerfile has no source label) with the hook on.
+    assert result["code"] == expected_code
+    assert ["__main__", "Canary"] in result["built"]
+    assert {"dlink.lint", "dlink.rules", "dlink.findings"} <= set(result["modules"])
+    built_here = [
+        f"{module}.{name}" for module, name in result["built"] if _in_record_modules(module)
+    ]
+    assert built_here == []
+
+
+TYPER_PROBE = """
+import contextlib, io, json, sys
+import typer.main
+built = []  # per run: the names of the commands typer built
+_from_info = typer.main.get_command_from_info
+def _recording(command_info, **kwargs):
+    built[-1].append(command_info.name)
+    return _from_info(command_info, **kwargs)
+typer.main.get_command_from_info = _recording
+from dlink.cli import main
+from dlink.cli.app import app
+codes = []
+for argv in json.loads(sys.argv[1]):
+    built.append([])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        codes.append(main(argv))
+registered = [info.name for info in app.registered_commands]
+print(json.dumps({"codes": codes, "built": built, "registered": registered}))
+"""
+
+
+def test_typer_builds_only_the_command_a_run_names(tmp_path: Path) -> None:
+    # typer makes a click command of every registered command on each run; `check` needs
+    # only its own. The others stay registered for the next run in the same process.
+    (tmp_path / "Dockerfile").write_bytes(b"FROM alpine\n")
+    runs = [
+        ["check", "--repo-url", "https://github.com/acme/widget", "Dockerfile"],
+        ["rules"],
+        ["--help"],
+    ]
+    child = subprocess.run(
+        [sys.executable, "-c", TYPER_PROBE, json.dumps(runs)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    result = json.loads(child.stdout.splitlines()[-1])
+    assert result["codes"] == [1, 0, 0]
+    everything = ["build-push", "verify", "images", "check", "fix", "rules", "explain", "repo"]
+    assert result["built"] == [["check"], ["rules"], everything]  # --help lists them all
+    assert result["registered"] == everything
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        pytest.param("dlink ch", {"check"}, id="command"),
+        pytest.param("dlink ", {"build-push", "check", "fix", "images", "repo"}, id="commands"),
+        pytest.param("dlink check --for", {"--format", "--force-exclude"}, id="option"),
+        pytest.param("dlink fix --unsafe", {"--unsafe-fixes"}, id="other-command"),
+    ],
+)
+def test_shell_completion_sees_every_command(
+    tmp_path: Path, words: str, expected: set[str]
+) -> None:
+    # Completion reads its words from the environment, not argv: main must not narrow
+    # the commands it registers or shows typer to the (empty) argv's.
+    env = {
+        **os.environ,
+        "_DLINK_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    script = "import sys\nfrom dlink.cli import main\nsys.exit(main())\n"
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr
+    assert expected <= set(child.stdout.split())

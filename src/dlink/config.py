@@ -8,69 +8,136 @@ than its repository root (the first directory holding `.git`). Nothing found mea
 from __future__ import annotations
 
 import os
-import re
-import reprlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlink.errors import DlinkError
+from dlink.record import Record
+
+if TYPE_CHECKING:
+    import re
 
 DLINK_TOML = ".dlink.toml"
 PYPROJECT_TOML = "pyproject.toml"
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
 
-@dataclass(frozen=True)
-class PerFile:
+class PerFile(Record):
     """One entry of the `per-file` table: settings for the files a pattern matches."""
 
+    __slots__ = ("pattern", "targets", "select", "ignore", "build_args", "platforms")
     pattern: str  # gitignore syntax, relative to the config file's directory
-    targets: tuple[str, ...] | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    build_args: tuple[tuple[str, str], ...] = ()
-    platforms: tuple[str, ...] | None = None
+    targets: tuple[str, ...] | None
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    build_args: tuple[tuple[str, str], ...]
+    platforms: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        pattern: str,
+        targets: tuple[str, ...] | None = None,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] = (),
+        build_args: tuple[tuple[str, str], ...] = (),
+        platforms: tuple[str, ...] | None = None,
+    ) -> None:
+        self.pattern = pattern
+        self.targets = targets
+        self.select = select
+        self.ignore = ignore
+        self.build_args = build_args
+        self.platforms = platforms
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record):
     """Settings for the files below one config file; `path` is that file (None: defaults).
 
     `exclude` None means the default exclude set (dlink.files.DEFAULT_EXCLUDE); a list
     replaces it, `extend_exclude` adds to whichever applies.
     """
 
-    repo_url: str | None = None
-    remote: str | None = None
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] | None = None
-    extend_exclude: tuple[str, ...] = ()
-    per_file: tuple[PerFile, ...] = ()
-    fail_on: str | None = None
-    unsafe_fixes: bool | None = None  # fix: also apply unsafe fixes (repointing the label)
-    scope: str | None = None  # "published" (default) or "all": which Dockerfiles are images
-    path: Path | None = None
+    __slots__ = (
+        "repo_url", "remote", "select", "ignore", "exclude", "extend_exclude", "per_file",
+        "fail_on", "unsafe_fixes", "scope", "path",
+    )  # fmt: skip
+    repo_url: str | None
+    remote: str | None
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    exclude: tuple[str, ...] | None
+    extend_exclude: tuple[str, ...]
+    per_file: tuple[PerFile, ...]
+    fail_on: str | None
+    unsafe_fixes: bool | None  # fix: also apply unsafe fixes (repointing the label)
+    scope: str | None  # "published" (default) or "all": which Dockerfiles are images
+    path: Path | None
+
+    def __init__(
+        self,
+        repo_url: str | None = None,
+        remote: str | None = None,
+        select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        exclude: tuple[str, ...] | None = None,
+        extend_exclude: tuple[str, ...] = (),
+        per_file: tuple[PerFile, ...] = (),
+        fail_on: str | None = None,
+        unsafe_fixes: bool | None = None,
+        scope: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.repo_url = repo_url
+        self.remote = remote
+        self.select = select
+        self.ignore = ignore
+        self.exclude = exclude
+        self.extend_exclude = extend_exclude
+        self.per_file = per_file
+        self.fail_on = fail_on
+        self.unsafe_fixes = unsafe_fixes
+        self.scope = scope
+        self.path = path
 
 
-@dataclass(frozen=True)
-class FileSettings:
+class FileSettings(Record):
     """What the `per-file` entries matching one file say (None: not set by any)."""
 
-    targets: tuple[str, ...] | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    build_args: dict[str, str] | None = None
-    platforms: tuple[str, ...] | None = None
+    __slots__ = ("targets", "select", "ignore", "build_args", "platforms")
+    targets: tuple[str, ...] | None
+    select: tuple[str, ...] | None
+    ignore: tuple[str, ...]
+    build_args: dict[str, str] | None
+    platforms: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        targets: tuple[str, ...] | None = None,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] = (),
+        build_args: dict[str, str] | None = None,
+        platforms: tuple[str, ...] | None = None,
+    ) -> None:
+        self.targets = targets
+        self.select = select
+        self.ignore = ignore
+        self.build_args = build_args
+        self.platforms = platforms
 
 
 DEFAULT = Config()
 
-# A rule code ("DLK101") or a prefix of one ("DLK1", "DLK").
-_CODE_PREFIX = re.compile(r"[A-Z]+[0-9]*")
+
+@cache
+def _code_prefix() -> re.Pattern[str]:
+    """A rule code ("DLK101") or a prefix of one ("DLK1", "DLK"); compiled when a config
+    file is read, which most runs never do."""
+    import re
+
+    return re.compile(r"[A-Z]+[0-9]*")
 
 
 def load_config(path: Path) -> Config:
@@ -279,13 +346,15 @@ def _codes_hint(value: list[object]) -> str | None:
     from dlink.codes import suggest
 
     for item in value:
-        if isinstance(item, str) and not _CODE_PREFIX.fullmatch(item):
+        if isinstance(item, str) and not _code_prefix().fullmatch(item):
             return suggest(item)
     return None
 
 
 def _short(value: object) -> str:
     # reprlib bounds depth and length: a value nested thousands deep prints as `[[...]]`.
+    import reprlib
+
     return reprlib.repr(value)
 
 
@@ -349,7 +418,7 @@ def _fail_on(value: object) -> str | None:
 def _codes(value: object) -> tuple[str, ...] | None:
     if not isinstance(value, list):
         return None
-    if not all(isinstance(item, str) and _CODE_PREFIX.fullmatch(item) for item in value):
+    if not all(isinstance(item, str) and _code_prefix().fullmatch(item) for item in value):
         return None
     return tuple(value)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from dlink.directives import scan
 from dlink.edits import apply_edits
@@ -70,7 +70,7 @@ def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
     merged = []
     for finding, platforms in seen.values():
         if len(platforms) < len(per_platform):
-            finding = replace(finding, message=f"{finding.message} (platform {', '.join(platforms)})")
+            finding = finding.replace(message=f"{finding.message} (platform {', '.join(platforms)})")
         merged.append(finding)
     return merged
 

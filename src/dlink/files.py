@@ -9,19 +9,18 @@ DlinkError.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
+from dlink.record import Record
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
@@ -67,10 +66,14 @@ COMPANION_EXTENSIONS = frozenset({"dockerignore"})
 _DEVCONTAINER_JSON = ("devcontainer.json", ".devcontainer.json")
 
 
-@dataclass(frozen=True)
-class DefaultExclude:
+class DefaultExclude(Record):
+    __slots__ = ("pattern", "why")
     pattern: str  # gitignore syntax
     why: str
+
+    def __init__(self, pattern: str, why: str) -> None:
+        self.pattern = pattern
+        self.why = why
 
 
 # What `exclude` replaces and `extend-exclude` adds to. Besides these patterns, the
@@ -126,23 +129,32 @@ def _is_candidate(name: str) -> bool:
     return name in _DEVCONTAINER_JSON or _has_name_form(name.lower())
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(Record):
     """A file discovery met and left out, with the reason as one phrase."""
 
+    __slots__ = ("path", "reason")
     path: Path
     reason: str
 
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
 
-@dataclass
+
 class Discovery:
     """The Dockerfiles to check (sorted) and the files left out, in the order met."""
 
-    files: list[Path] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+    __slots__ = ("files", "skipped", "unused_patterns")
+    files: list[Path]
+    skipped: list[Skipped]
     # `exclude`/`extend-exclude` patterns that matched none of the Dockerfiles met, as
     # "'PATTERN' (KEY in FILE)"; filled only when discover(..., unused_patterns=True).
-    unused_patterns: list[str] = field(default_factory=list)
+    unused_patterns: list[str]
+
+    def __init__(self) -> None:
+        self.files = []
+        self.skipped = []
+        self.unused_patterns = []
 
 
 def discover(
@@ -347,9 +359,12 @@ class _Excluder:
         if root is None:
             return None  # .gitattributes is git's: outside a repository nothing is marked
         if root not in self._linguist:
-            # One `git check-attr` per repository, for every file met in it.
+            # One `git check-attr` per repository, for every file met in it; none when
+            # git has nowhere to read an attribute from.
             below = [path for path in self._candidates if _repository_root(os.path.dirname(path)) == root]
-            self._linguist[root] = _linguist_marks(root, below or [absolute])
+            files = below or [absolute]
+            marks = _linguist_marks(root, files) if _may_set_attributes(root, files) else {}
+            self._linguist[root] = marks
         return self._linguist[root].get(absolute) or None
 
 
@@ -434,7 +449,7 @@ class PatternList:
         return spec
 
 
-_WILDCARDS = re.compile(r"[*?\[\]/]+")
+_WILDCARDS = r"[*?\[\]/]+"  # compiled on first use (by re's cache): only configs need it
 
 
 def _literal_run(pattern: str) -> str | None:
@@ -446,7 +461,7 @@ def _literal_run(pattern: str) -> str | None:
     body = pattern[1:] if pattern[0] == "!" else pattern
     # A character class `[...]` matches one character: its insides are not literal.
     body = re.sub(r"\[[^\]]*\]?", "/", body)
-    runs = [run for run in _WILDCARDS.split(body) if run not in ("", ".", "..")]
+    runs = [run for run in re.split(_WILDCARDS, body) if run not in ("", ".", "..")]
     return max(runs, key=len) if runs else None
 
 
@@ -480,7 +495,11 @@ def _pattern_base(absolute: str, settings: Config, named: Path | None) -> str:
 
 
 def _relative_posix(absolute: str, base: str) -> str:
-    return PurePosixPath(Path(os.path.relpath(absolute, base)).as_posix()).as_posix()
+    # relpath's answer is already normal (no `.` segments, no doubled separators): only
+    # Windows' separator needs changing. (Two pathlib objects a call cost a batch of
+    # files about 2 ms.)
+    relative = os.path.relpath(absolute, base)
+    return relative if os.sep == "/" else relative.replace(os.sep, "/")
 
 
 def _beside_go_modules(absolute: str, base: str) -> bool:
@@ -518,6 +537,76 @@ def _linguist_marks(root: str, files: Sequence[str]) -> dict[str, str]:
     return marks
 
 
+# Where git reads attributes besides the work tree's .gitattributes files
+# (gitattributes(5)): $GIT_DIR/info/attributes, core.attributesFile (by default
+# $XDG_CONFIG_HOME/git/attributes, else ~/.config/git/attributes) and the system file
+# ($(prefix)/etc/gitattributes). Variables that move the git directory, the tree that
+# attributes are read from, or add config on the command line send the question to git.
+_SYSTEM_ATTRIBUTES = ("/etc/gitattributes", "/usr/local/etc/gitattributes")
+_SYSTEM_CONFIG = ("/etc/gitconfig", "/usr/local/etc/gitconfig")
+_GIT_LOCATION_VARIABLES = (
+    "GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_ATTR_SOURCE", "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+)  # fmt: skip
+# Config that can name another attributes file (core.attributesFile, attr.tree) or pull
+# in config that does (include, includeIf): seen in a config file, git is asked.
+_ATTRIBUTE_CONFIG_WORDS = (b"attributesfile", b"[attr", b"[include")
+
+
+def _may_set_attributes(root: str, files: Sequence[str]) -> bool:
+    """Whether git could find an attribute for any of `files` (in the repository at
+    `root`). False only when none of the places git reads attributes from exists, so
+    that a repository without .gitattributes costs no `git check-attr` (a child process,
+    about 2 ms of a single-file check); in any doubt, True."""
+    if os.name != "posix" or any(name in os.environ for name in _GIT_LOCATION_VARIABLES):
+        return True
+    git_dir = os.path.join(root, ".git")
+    if not os.path.isdir(git_dir) or os.path.islink(git_dir):
+        return True  # a worktree or submodule: its git directory is elsewhere
+    home = os.path.expanduser("~")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    attribute_files = (
+        os.path.join(git_dir, "info", "attributes"),
+        os.path.join(config_home, "git", "attributes"),
+        *_SYSTEM_ATTRIBUTES,
+    )
+    if any(os.path.lexists(path) for path in attribute_files):
+        return True
+    config_files = [os.path.join(git_dir, "config"), os.path.join(git_dir, "config.worktree")]
+    global_config = os.environ.get("GIT_CONFIG_GLOBAL")
+    if global_config is not None:
+        config_files.append(global_config)
+    else:
+        config_files += [os.path.join(home, ".gitconfig"), os.path.join(config_home, "git", "config")]
+    system_config = os.environ.get("GIT_CONFIG_SYSTEM")
+    if system_config is not None:
+        config_files.append(system_config)
+    elif not os.environ.get("GIT_CONFIG_NOSYSTEM"):
+        config_files += _SYSTEM_CONFIG
+    for path in config_files:
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as stream:
+                text = stream.read(1_000_000).lower()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        if len(text) == 1_000_000 or any(word in text for word in _ATTRIBUTE_CONFIG_WORDS):
+            return True
+    # A .gitattributes file applies to the paths below its own directory.
+    looked: set[str] = set()
+    for path in files:
+        directory = os.path.dirname(path)
+        while directory not in looked and (directory == root or _is_below(directory, root)):
+            looked.add(directory)
+            if os.path.lexists(os.path.join(directory, ".gitattributes")):
+                return True
+            directory = os.path.dirname(directory)
+    return False
+
+
 def _root_of(absolute: str) -> str:
     directory = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
     return _repository_root(directory) or directory
@@ -540,16 +629,19 @@ def _standard_devcontainer_files(root: str) -> list[str]:
 
 # JSON with comments and trailing commas (devcontainer.json is JSONC): a string is kept,
 # a comment or a comma before a closing bracket is dropped.
-_JSONC_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+# Compiled on first use (by re's cache): most repositories have no devcontainer.json.
+_JSONC_NOISE = r'(?s)("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])'
 
 
 def _devcontainer_dockerfiles(json_files: Sequence[str]) -> dict[str, str]:
     """absolute Dockerfile path -> the devcontainer.json (relative to its root) naming it."""
     named: dict[str, str] = {}
     for json_file in json_files:
+        import json  # only repositories with a devcontainer.json need the parser
+
         try:
             text = Path(json_file).read_text(encoding="utf-8")
-            document = json.loads(_JSONC_NOISE.sub(lambda m: m.group(1) or "", text))
+            document = json.loads(re.sub(_JSONC_NOISE, lambda m: m.group(1) or "", text))
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             continue  # not ours to validate: an unreadable one names nothing
         if not isinstance(document, dict):
@@ -604,9 +696,10 @@ def _repository_root(absolute: str) -> str | None:
 
 # `git ls-files -s` prefixes tracked entries with "MODE OBJECT STAGE<TAB>"; untracked
 # ones come bare. Mode 160000 is a gitlink: a submodule whose files git does not list.
-_STAGED_ENTRY = re.compile(rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)", re.DOTALL)
+_STAGED_ENTRY = rb"([0-7]{6}) [0-9a-f]{40,64} [0-3]\t(.*)"
 _GITLINK_MODE = b"160000"
-# Compiled on first use (by re's cache), like _SIZE: most runs never need them.
+# Compiled on first use (by re's cache), like _SIZE: most runs never need them (a file
+# named on the command line is not searched for).
 _GIT_UNREADABLE = rb"could not open directory '(.*?)/?': Permission denied"
 
 
@@ -640,10 +733,11 @@ def _git_files(root: str, bases: Sequence[str]) -> list[str] | None:
         raise DlinkError(f"cannot read directory {directory}: permission denied")
     files: set[str] = set()
     repositories: set[str] = set()
+    staged_entry = re.compile(_STAGED_ENTRY, re.DOTALL)
     for entry in completed.stdout.split(b"\0"):
         if not entry:
             continue
-        staged = _STAGED_ENTRY.fullmatch(entry)
+        staged = staged_entry.fullmatch(entry)
         mode, raw_path = (staged.group(1), staged.group(2)) if staged else (None, entry)
         path = os.path.join(root, os.fsdecode(raw_path))
         if mode == _GITLINK_MODE or raw_path.endswith(b"/"):

@@ -7,12 +7,12 @@ write made) is returned to the CLI, which decides what goes where.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlink.errors import DlinkError
 from dlink.findings import Finding
+from dlink.record import Record
 
 if TYPE_CHECKING:
     from dlink.builds.plan import ImagePlan
@@ -24,55 +24,117 @@ if TYPE_CHECKING:
     from dlink.rules import Context
 
 
-@dataclass
-class LintOptions:
+class LintOptions(Record):
     """What the user asked for on the command line (config fills the gaps per file)."""
 
+    __slots__ = (
+        "paths", "repo_url", "remote", "targets", "build_args", "select", "ignore", "config",
+        "fail_on", "force_exclude", "unsafe_fixes", "platforms", "scope",
+    )  # fmt: skip
     paths: list[Path]
-    repo_url: str | None = None
-    remote: str | None = None
-    targets: tuple[str, ...] = ()  # each is checked; none: the last stage
-    build_args: dict[str, str] = field(default_factory=dict)
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    config: Path | None = None
-    fail_on: str | None = None
-    force_exclude: bool = False  # files named on the command line obey the excludes too
-    unsafe_fixes: bool | None = None  # None: the config's `unsafe-fixes` (default false)
-    platforms: tuple[str, ...] = ("linux/amd64",)
-    scope: str | None = None  # "published" or "all"; None: config, else "published"
+    repo_url: str | None
+    remote: str | None
+    targets: tuple[str, ...]  # each is checked; none: the last stage
+    build_args: dict[str, str]
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    config: Path | None
+    fail_on: str | None
+    force_exclude: bool  # files named on the command line obey the excludes too
+    unsafe_fixes: bool | None  # None: the config's `unsafe-fixes` (default false)
+    platforms: tuple[str, ...]
+    scope: str | None  # "published" or "all"; None: config, else "published"
+
+    def __init__(
+        self,
+        paths: list[Path],
+        repo_url: str | None = None,
+        remote: str | None = None,
+        targets: tuple[str, ...] = (),
+        build_args: dict[str, str] | None = None,
+        select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        config: Path | None = None,
+        fail_on: str | None = None,
+        force_exclude: bool = False,
+        unsafe_fixes: bool | None = None,
+        platforms: tuple[str, ...] = ("linux/amd64",),
+        scope: str | None = None,
+    ) -> None:
+        self.paths = paths
+        self.repo_url = repo_url
+        self.remote = remote
+        self.targets = targets
+        self.build_args = {} if build_args is None else build_args
+        self.select = select
+        self.ignore = ignore
+        self.config = config
+        self.fail_on = fail_on
+        self.force_exclude = force_exclude
+        self.unsafe_fixes = unsafe_fixes
+        self.platforms = platforms
+        self.scope = scope
 
 
-@dataclass
 class FileOutcome:
-    """What happened to one file. `shown` is the path as reported to the user."""
+    """What happened to one file. `shown` is the path as reported to the user.
 
+    Filled in as the file goes through the run (a plain class: it changes after it is made).
+    """
+
+    __slots__ = (
+        "shown", "findings", "error", "before", "after", "written", "edits", "failing", "plan",
+        "path", "root", "anchors", "source",
+    )  # fmt: skip
     shown: str
-    findings: list[Finding] = field(default_factory=list)
-    error: DlinkError | None = None  # the file could not be checked, or not written
-    before: bytes | None = None  # fix: the original bytes, when a change was made or proposed
-    after: bytes | None = None  # fix: the fixed bytes
-    written: bool = False  # fix: the file was rewritten
-    edits: int = 0  # fix: edits applied
-    failing: int = 0  # findings at or above the file's fail-on level
-    plan: ImagePlan | None = None  # who builds the file and how it was checked
-    path: Path | None = None  # the file itself, for reports that name it from the root
-    root: Path | None = None  # the top of its repository's working tree, when known
+    findings: list[Finding]
+    error: DlinkError | None  # the file could not be checked, or not written
+    before: bytes | None  # fix: the original bytes, when a change was made or proposed
+    after: bytes | None  # fix: the fixed bytes
+    written: bool  # fix: the file was rewritten
+    edits: int  # fix: edits applied
+    failing: int  # findings at or above the file's fail-on level
+    plan: ImagePlan | None  # who builds the file and how it was checked
+    path: Path | None  # the file itself, for reports that name it from the root
+    root: Path | None  # the top of its repository's working tree, when known
     # What each finding is about (finding_anchor), for fingerprints: "stage\0label key".
-    anchors: dict[Finding, str] = field(default_factory=dict)
-    source: str | None = None  # check: the file's text when it has findings (code frames)
+    anchors: dict[Finding, str]
+    source: str | None  # check: the file's text when it has findings (code frames)
+
+    def __init__(
+        self, shown: str, *, plan: ImagePlan | None = None, path: Path | None = None
+    ) -> None:
+        self.shown = shown
+        self.findings = []
+        self.error = None
+        self.before = None
+        self.after = None
+        self.written = False
+        self.edits = 0
+        self.failing = 0
+        self.plan = plan
+        self.path = path
+        self.root = None
+        self.anchors = {}
+        self.source = None
 
 
-@dataclass
 class LintRun:
     """Every file's outcome, in the order checked, and notes for the whole run."""
 
-    outcomes: list[FileOutcome] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # said once per run, not per file
-    skipped: list[ImagePlan] = field(default_factory=list)  # out of scope: not images to label
+    __slots__ = ("outcomes", "notices", "skipped", "excluded")
+    outcomes: list[FileOutcome]
+    notices: list[str]  # said once per run, not per file
+    skipped: list[ImagePlan]  # out of scope: not images to label
     # Found by searching and left out by the default excludes or the config: when nothing else
     # was checked, "No findings" must not read as a clean tree (docker-library's layout).
-    excluded: int = 0
+    excluded: int
+
+    def __init__(self, *, excluded: int = 0) -> None:
+        self.outcomes = []
+        self.notices = []
+        self.skipped = []
+        self.excluded = excluded
 
     @property
     def findings(self) -> list[Finding]:
@@ -360,9 +422,7 @@ def _name_the_site(finding: Finding, context: Context) -> Finding:
         return finding
     if not finding.message.startswith("target stage"):
         return finding
-    from dataclasses import replace
-
-    return replace(finding, message=f"{finding.message}; {context.published_by} builds this target")
+    return finding.replace(message=f"{finding.message}; {context.published_by} builds this target")
 
 
 def _analyse_all(

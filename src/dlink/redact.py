@@ -53,9 +53,11 @@ _TOKEN_PREFIX = r"(?:gh[pousr]_|github_pat_|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|so
 _TOKEN_SHAPE = re.compile(_TOKEN_PREFIX + r"[A-Za-z0-9_\-]{6,}")
 # Deciding that a text *carries* a token (build-push refuses to build) takes a full-length
 # one, so that a word which merely starts like a token does not stop a build.
-_FULL_TOKEN = re.compile(_TOKEN_PREFIX + r"[A-Za-z0-9_\-]{16,}")
+# (Compiled on first use, like the patterns below, by re's own cache: most runs print
+# nothing with an `@` or a `=` in it, and only build-push asks about full tokens.)
+_FULL_TOKEN = _TOKEN_PREFIX + r"[A-Za-z0-9_\-]{16,}"
 # A query (or matrix) parameter: the name is bounded so a failed match costs O(1).
-_QUERY_PARAMETER = re.compile(r"([?&;])([A-Za-z0-9_.\-\[\]]{1,64})=([^&#;\s\"'<>`]*)")
+_QUERY_PARAMETER = r"([?&;])([A-Za-z0-9_.\-\[\]]{1,64})=([^&#;\s\"'<>`]*)"
 _SECRET_NAME_PARTS = (
     "token", "secret", "passw", "pwd", "auth", "key", "sig", "credential", "session",
 )  # fmt: skip
@@ -65,13 +67,13 @@ _SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 # Characters after which a URL starts a new word (so its `://` bounds the previous URL).
 _WORD_BOUNDARY = frozenset(" \t\r\f\v\"'`=(<[{,|")
 # The user part of a URL's authority, up to whatever ends it.
-_USER = re.compile(r"[^/@:\s?#]*")
-_WORD = re.compile(r"\S+")
+_USER = r"[^/@:\s?#]*"
+_WORD = r"\S+"
 # `host:8443/path` is a port, not a password, when what follows is prose.
-_PORT = re.compile(r"[0-9]{1,5}(?:[/?#]|\Z)")
+_PORT = r"[0-9]{1,5}(?:[/?#]|\Z)"
 # An image reference pinned by digest: `name:tag@sha256:...` carries no password.
-_DIGEST = re.compile(r"@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}")
-_SCP_USER_START = re.compile(r"[\"'`=(<\[{,|]")
+_DIGEST = r"@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}"
+_SCP_USER_START = r"[\"'`=(<\[{,|]"
 
 _WEB_SCHEMES = frozenset({"http", "https", "git"})
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git", "sftp"})
@@ -118,13 +120,13 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     if "@" in text:
         text = "\n".join(_redact_line(line) for line in text.split("\n"))
     if "=" in text:
-        text = _QUERY_PARAMETER.sub(_query_parameter, text)
+        text = re.sub(_QUERY_PARAMETER, _query_parameter, text)
     return _TOKEN_SHAPE.sub(MASK, text)
 
 
 def contains_token(text: str) -> bool:
     """Whether `text` holds a full-length access token of a known shape."""
-    return _FULL_TOKEN.search(text) is not None
+    return re.search(_FULL_TOKEN, text) is not None
 
 
 def has_credentials(text: str) -> bool:
@@ -180,7 +182,7 @@ def _redact_line(line: str) -> str:
         return line
     if "://" in line:
         line = _redact_scheme_urls(line)
-    return _WORD.sub(_redact_scp_word, line)
+    return re.sub(_WORD, _redact_scp_word, line)
 
 
 def _scheme_start(line: str, marker: int) -> int:
@@ -212,6 +214,7 @@ def _redact_scheme_urls(line: str) -> str:
             segment_ends.append(start)
     segment_ends.append(len(line))
 
+    user_part, port_number = re.compile(_USER), re.compile(_PORT)
     pieces: list[str] = []
     done = 0  # line[:done] is already in `pieces`
     segment = 0
@@ -226,7 +229,7 @@ def _redact_scheme_urls(line: str) -> str:
         if authority < done:
             continue  # inside the user information already hidden
         limit = segment_ends[segment]
-        user_end = _USER.match(line, authority, limit)
+        user_end = user_part.match(line, authority, limit)
         assert user_end is not None  # `*` always matches
         stop = user_end.end()
         if stop >= limit:
@@ -239,7 +242,7 @@ def _redact_scheme_urls(line: str) -> str:
         elif line[stop] == ":":
             if last_at == -2:
                 last_at = line.rfind("@", segment_start, limit)
-            port = _PORT.match(line, stop + 1)
+            port = port_number.match(line, stop + 1)
             if last_at > stop and not (port and _has_space(line, stop, min(last_at, stop + 256))):
                 pieces += [line[done:authority], _userinfo(line[authority:last_at], scheme)]
                 done = last_at
@@ -260,12 +263,12 @@ def _redact_scp_word(word_match: re.Match[str]) -> str:
     # value, key=value); a '/' before it means the '@' belongs to a path or a URL.
     head = word[:at]
     user_start = 0
-    for found in _SCP_USER_START.finditer(head):
+    for found in re.finditer(_SCP_USER_START, head):
         user_start = found.end()
     user = head[user_start:]
     if not user or "/" in user or user.startswith(MASK):
         return word
-    if _DIGEST.match(word, at):
+    if re.compile(_DIGEST).match(word, at):
         return word
     colon = user.find(":")
     if colon >= 0:

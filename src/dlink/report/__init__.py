@@ -13,40 +13,63 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dlink.errors import DlinkError
-from dlink.findings import Finding, RuleInfo
+from dlink.record import Record
+
+if TYPE_CHECKING:
+    from dlink.findings import Finding, RuleInfo
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 # Written by the CLI beside the chosen format (GitHub's step summary), never asked for.
 INTERNAL_FORMATS = ("markdown",)
 
 
-@dataclass(frozen=True)
-class RunError:
+class RunError(Record):
     """Why (part of) a run failed: the report must not look like a clean one."""
 
+    __slots__ = ("message", "hint", "path")
     message: str
-    hint: str | None = None
-    path: str | None = None  # the file it concerns, as the format names files
+    hint: str | None
+    path: str | None  # the file it concerns, as the format names files
+
+    def __init__(self, message: str, hint: str | None = None, path: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        self.path = path
 
 
-@dataclass(frozen=True)
-class RunContext:
+class RunContext(Record):
     """What a report knows about the run beyond its findings."""
 
-    errors: Sequence[RunError] = ()
+    __slots__ = ("errors", "anchors", "root_uri", "sources", "quiet", "frames")
+    errors: Sequence[RunError]
     # Per finding (same order): what it is about, independent of its line: the stage
     # and label key (see dlink.lint.finding_anchor). Fingerprints hash it.
-    anchors: Sequence[str] = ()
+    anchors: Sequence[str]
     # The repository root as a file:// URI ending in '/': SARIF's SRCROOT.
-    root_uri: str | None = None
+    root_uri: str | None
     # Path as shown -> the file's text, for code frames in text output.
-    sources: Mapping[str, str] = field(default_factory=dict)
-    quiet: bool = False  # text: findings only, no summary
-    frames: bool = False  # text: show each finding's lines with a caret (on a terminal)
+    sources: Mapping[str, str]
+    quiet: bool  # text: findings only, no summary
+    frames: bool  # text: show each finding's lines with a caret (on a terminal)
+
+    def __init__(
+        self,
+        errors: Sequence[RunError] = (),
+        anchors: Sequence[str] = (),
+        root_uri: str | None = None,
+        sources: Mapping[str, str] | None = None,
+        quiet: bool = False,
+        frames: bool = False,
+    ) -> None:
+        self.errors = errors
+        self.anchors = anchors
+        self.root_uri = root_uri
+        self.sources = {} if sources is None else sources
+        self.quiet = quiet
+        self.frames = frames
 
 
 NO_CONTEXT = RunContext()
@@ -79,14 +102,14 @@ def render(
         )
     context = context or RunContext()
     safe_findings = [
-        replace(f, message=redact(f.message), fix_title=f.fix_title and redact(f.fix_title))
+        f.replace(message=redact(f.message), fix_title=f.fix_title and redact(f.fix_title))
         for f in findings
     ]
     safe_errors = [
         RunError(redact(e.message), redact(e.hint) if e.hint else None, e.path)
         for e in context.errors
     ]
-    context = replace(context, errors=safe_errors)
+    context = context.replace(errors=safe_errors)
     renderer: Renderer = importlib.import_module(f"dlink.report.{fmt}").render
     return renderer(safe_findings, rules, color=color, context=context)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dlink.findings import Finding, RuleInfo
+from dlink.record import Record
 from dlink.rules import (
     dlk000_unreadable,
     dlk101_missing_source_label,
@@ -24,11 +24,18 @@ from dlink.rules import (
 )
 from dlink.rules.base import SOURCE_KEY, Context, Subject
 
+if TYPE_CHECKING:
+    from dlink.findings import Finding, RuleInfo
 
-@dataclass(frozen=True)
-class Rule:
+
+class Rule(Record):
+    __slots__ = ("info", "check")
     info: RuleInfo
-    check: Callable[[Subject], list[Finding]] | None
+    check: Callable[[Subject], list[Finding]] | None  # None: reported by the engine (DLK000)
+
+    def __init__(self, info: RuleInfo, check: Callable[[Subject], list[Finding]] | None) -> None:
+        self.info = info
+        self.check = check
 
 
 ALL_RULES: tuple[Rule, ...] = (

@@ -3,38 +3,72 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dlink.builds.site import ResolvedLabel
-from dlink.directives import Directives
-from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import DEFAULT_PLATFORM, LabelSetting, Model
-from dlink.syntax import Dockerfile, Instruction
+from dlink.findings import Finding
+from dlink.model import DEFAULT_PLATFORM
+from dlink.record import Record
+
+if TYPE_CHECKING:
+    from dlink.builds.site import ResolvedLabel
+    from dlink.directives import Directives
+    from dlink.findings import Edit, RuleInfo
+    from dlink.model import LabelSetting, Model
+    from dlink.syntax import Dockerfile, Instruction
 
 SOURCE_KEY = "org.opencontainers.image.source"
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Record):
     """Facts about the file that rules may use; rules never touch git or the disk."""
 
+    __slots__ = (
+        "path", "repo_url", "target", "build_args", "repo_authoritative", "repo_source",
+        "remotes", "platforms", "build_labels", "published_targets", "published_by",
+    )  # fmt: skip
     path: str
     repo_url: str | None  # canonical URL of the repository holding the file; None: unknown
-    target: str | None = None
-    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None
+    build_args: Mapping[str, str]
     # Whether repo_url is the user's or the CI's word (--repo-url, repo-url, CI variables)
     # rather than a remote's guess: only then is repointing a label at it a safe fix.
-    repo_authoritative: bool = True
-    repo_source: str | None = None  # where repo_url came from, for messages ("remote 'origin'")
-    remotes: Mapping[str, str] = field(default_factory=dict)  # the checkout's remotes: name -> URL
+    repo_authoritative: bool
+    repo_source: str | None  # where repo_url came from, for messages ("remote 'origin'")
+    remotes: Mapping[str, str]  # the checkout's remotes: name -> URL
     # The platforms the image is built for (`os/arch[/variant]`); each is checked.
-    platforms: tuple[str, ...] = (DEFAULT_PLATFORM,)
+    platforms: tuple[str, ...]
     # Labels the publishing build sets at build time (`--label`, metadata-action, bake),
     # resolved against the repository; they override the Dockerfile's LABELs.
-    build_labels: tuple[ResolvedLabel, ...] = ()
+    build_labels: tuple[ResolvedLabel, ...]
     # Every target the repository publishes from this file (None: the last stage).
-    published_targets: tuple[str | None, ...] = ()
-    published_by: str | None = None  # "path:line" of the publishing build site
+    published_targets: tuple[str | None, ...]
+    published_by: str | None  # "path:line" of the publishing build site
+
+    def __init__(
+        self,
+        path: str,
+        repo_url: str | None,
+        target: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        repo_authoritative: bool = True,
+        repo_source: str | None = None,
+        remotes: Mapping[str, str] | None = None,
+        platforms: tuple[str, ...] = (DEFAULT_PLATFORM,),
+        build_labels: tuple[ResolvedLabel, ...] = (),
+        published_targets: tuple[str | None, ...] = (),
+        published_by: str | None = None,
+    ) -> None:
+        self.path = path
+        self.repo_url = repo_url
+        self.target = target
+        self.build_args = {} if build_args is None else build_args
+        self.repo_authoritative = repo_authoritative
+        self.repo_source = repo_source
+        self.remotes = {} if remotes is None else remotes
+        self.platforms = platforms
+        self.build_labels = build_labels
+        self.published_targets = published_targets
+        self.published_by = published_by
 
     def remote_naming(self, url: str) -> str | None:
         """The remote of the checkout, other than the one repo_url came from, naming `url`'s repository."""
@@ -48,14 +82,22 @@ class Context:
         return None
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(Record):
     """A parsed file with its model, as the rules see it."""
 
+    __slots__ = ("dockerfile", "model", "context", "directives")
     dockerfile: Dockerfile
     model: Model  # for one of context.platforms
     context: Context
     directives: Directives
+
+    def __init__(
+        self, dockerfile: Dockerfile, model: Model, context: Context, directives: Directives
+    ) -> None:
+        self.dockerfile = dockerfile
+        self.model = model
+        self.context = context
+        self.directives = directives
 
     def image_labels(self) -> list[LabelSetting]:
         return self.model.image_labels(self.context.target)

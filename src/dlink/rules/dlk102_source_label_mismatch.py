@@ -28,8 +28,6 @@ Good:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from dlink.findings import Finding, RuleInfo, Severity
 from dlink.rules.base import Subject, has_variables
 from dlink.rules.source_value import ValueKind, interpret, source_repository, value_finding
@@ -71,7 +69,7 @@ def check(subject: Subject) -> list[Finding]:
             "in the dlink config"
         )
         finding = value_finding(RULE, subject, setting, message)
-        return [replace(finding, severity=Severity.INFO, fixable=False, edits=())]
+        return [finding.replace(severity=Severity.INFO, fixable=False, edits=())]
 
     shown = redact_url(setting.value)
     message = f"source label is {shown!r}, but this file belongs to {repo_url}{origin}"
@@ -91,8 +89,7 @@ def check(subject: Subject) -> list[Finding]:
             )
     finding = value_finding(RULE, subject, setting, message)
     return [
-        replace(
-            finding,
+        finding.replace(
             fix_safe=context.repo_authoritative,
             fix_title=f"repoint the label from {shown} to {repo_url}",
         )

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dlink.errors import DlinkError
 from dlink.findings import Edit, Finding, RuleInfo
-from dlink.model import LabelSetting
+from dlink.record import Record
 from dlink.rules.base import Subject, finding_at, has_variables, quote_value
+
+if TYPE_CHECKING:
+    from dlink.model import LabelSetting
 
 # Path segments after OWNER/REPO that name a page of the repository, not another one:
 # GitHub's /tree/<ref>/<dir>, /blob/<ref>/<file>, GitLab's /-/tree/..., Bitbucket's /src/...
 _PAGE_SEGMENTS = frozenset({"tree", "blob", "-", "src", "commit", "commits", "releases", "raw"})
-_HOST_LIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?\Z")
+# Compiled on first use (by re's own cache), like _FALLBACK: most values are plain URLs.
+_HOST_LIKE = r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?\Z"
 # `${NAME:-WORD}` or `${NAME-WORD}` as the whole value (optionally in double quotes),
 # with a literal WORD: what `fix` may rewrite when the value comes from a fallback.
-_FALLBACK = re.compile(r'\A("?)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^"\'$`\\{}\s]*)\}\1\Z')
+_FALLBACK = r'\A("?)\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^"\'$`\\{}\s]*)\}\1\Z'
 
 
 class ValueKind(Enum):
@@ -27,10 +31,14 @@ class ValueKind(Enum):
     PLACEHOLDER = "placeholder"  # not a URL at all: empty, `unknown`, `TODO` (DLK109)
 
 
-@dataclass(frozen=True)
-class SourceValue:
+class SourceValue(Record):
+    __slots__ = ("kind", "found")
     kind: ValueKind
     found: str | None  # the canonical URL of the repository the value names, if any
+
+    def __init__(self, kind: ValueKind, found: str | None) -> None:
+        self.kind = kind
+        self.found = found
 
 
 def _normalise(text: str) -> str | None:
@@ -48,7 +56,7 @@ def _as_repository_url(value: str) -> str | None:
     found = _normalise(value)
     if found is None:
         first = value.split("/", 1)[0]
-        if "://" not in value and _HOST_LIKE.match(first) and "/" in value:
+        if "://" not in value and re.match(_HOST_LIKE, first) and "/" in value:
             found = _normalise("https://" + value)
     if found is None:
         return None
@@ -97,7 +105,7 @@ def replace_source(subject: Subject, setting: LabelSetting, url: str) -> Edit | 
     token = setting.token.value
     if not has_variables(token.text):
         return Edit(token.start, token.end, quote_value(url, token.text, subject.dockerfile.escape))
-    match = _FALLBACK.match(token.text)
+    match = re.match(_FALLBACK, token.text)
     if match is None or quote_value(url, "", subject.dockerfile.escape) != url:
         return None
     if match.group(2) in subject.context.build_args or setting.value != match.group(3):
