@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
 
+from dlink.record import Record
 from dlink.syntax import Dockerfile, Instruction, LabelToken
 from dlink.syntax.lexer import LexError, ShellLex, WordResult
 
@@ -73,43 +73,116 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
     return tuple(platforms) or (DEFAULT_PLATFORM,)
 
 
-@dataclass(frozen=True, slots=True)
-class LabelSetting:
+class LabelSetting(Record):
     """One label as an instruction sets it, expanded where possible."""
 
-    key: str
-    value: str
-    unresolved: frozenset[str]  # variables with no value at lint time
-    instruction: Instruction
-    token: LabelToken
-    stage: int
-    # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
-    # used here without an ARG line in the stage: empty at build time, whatever
-    # --build-arg says.
-    out_of_scope: frozenset[str] = frozenset()
+    __slots__ = ("instruction", "key", "out_of_scope", "stage", "token", "unresolved", "value")
+
+    def __init__(
+        self,
+        key: str,
+        value: str,
+        unresolved: frozenset[str],  # variables with no value at lint time
+        instruction: Instruction,
+        token: LabelToken,
+        stage: int,
+        # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
+        # used here without an ARG line in the stage: empty at build time, whatever
+        # --build-arg says.
+        out_of_scope: frozenset[str] = frozenset(),
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.unresolved = unresolved
+        self.instruction = instruction
+        self.token = token
+        self.stage = stage
+        self.out_of_scope = out_of_scope
 
 
-@dataclass(slots=True)
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class Stage:
-    index: int
-    name: str | None  # lower-cased, as BuildKit matches it
-    base: str  # the expanded image reference (or stage name)
-    parent: int | None  # index of the stage this one is built FROM, if any
-    from_instruction: Instruction
-    instructions: list[Instruction] = field(default_factory=list)
-    labels: list[LabelSetting] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    from_scratch: bool = False  # the lineage starts at `scratch`: no unknown base ENV
-    # ENV names whose value dlink cannot know (from an unresolved variable).
-    env_unknown: set[str] = field(default_factory=set)
+    """One stage while it is built and after. A file may have 200,000 of them: the
+    containers most stages leave empty (labels, unknown ENV names) are made on first use."""
+
+    __slots__ = (
+        "_labels",
+        "base",
+        "env",
+        "env_unknown",
+        "from_instruction",
+        "from_scratch",
+        "index",
+        "instructions",
+        "name",
+        "parent",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        index: int,
+        name: str | None,  # lower-cased, as BuildKit matches it
+        base: str,  # the expanded image reference (or stage name)
+        parent: int | None,  # index of the stage this one is built FROM, if any
+        from_instruction: Instruction,
+        instructions: list[Instruction] | None = None,
+        labels: list[LabelSetting] | None = None,
+        env: dict[str, str] | None = None,
+        from_scratch: bool = False,  # the lineage starts at `scratch`: no unknown base ENV
+        # ENV names whose value dlink cannot know (from an unresolved variable).
+        env_unknown: set[str] | frozenset[str] = _NO_NAMES,
+    ) -> None:
+        self.index = index
+        self.name = name
+        self.base = base
+        self.parent = parent
+        self.from_instruction = from_instruction
+        self.instructions = [] if instructions is None else instructions
+        self._labels = labels or None
+        self.env = {} if env is None else env
+        self.from_scratch = from_scratch
+        self.env_unknown = env_unknown
+
+    @property
+    def labels(self) -> list[LabelSetting]:
+        """The labels the stage's own instructions set, in order."""
+        return self._labels if self._labels is not None else []
+
+    def add_label(self, setting: LabelSetting) -> None:
+        if self._labels is None:
+            self._labels = [setting]
+        else:
+            self._labels.append(setting)
+
+    def set_env_unknown(self, name: str, unknown: bool) -> None:
+        if unknown:
+            if not isinstance(self.env_unknown, set):
+                self.env_unknown = set(self.env_unknown)
+            self.env_unknown.add(name)
+        elif name in self.env_unknown:
+            assert isinstance(self.env_unknown, set)
+            self.env_unknown.discard(name)
+
+    def __repr__(self) -> str:
+        return f"Stage(index={self.index}, name={self.name!r}, base={self.base!r}, parent={self.parent})"
 
 
-@dataclass
 class Model:
-    dockerfile: Dockerfile
-    stages: list[Stage]
-    global_args: dict[str, str | None]
-    platform: str = DEFAULT_PLATFORM
+    __slots__ = ("dockerfile", "global_args", "platform", "stages")
+
+    def __init__(
+        self,
+        dockerfile: Dockerfile,
+        stages: list[Stage],
+        global_args: dict[str, str | None],
+        platform: str = DEFAULT_PLATFORM,
+    ) -> None:
+        self.dockerfile = dockerfile
+        self.stages = stages
+        self.global_args = global_args
+        self.platform = platform
 
     def target(self, name: str | None = None) -> Stage:
         """The stage that becomes the image: the last one, or the one named by --target."""
@@ -237,7 +310,7 @@ def build(
                     continue  # BuildKit fails this ENV when it builds the stage; not a label matter
                 missing = _unknown_in(result, scope.unknown, scratch)
                 current.env[key] = result.value
-                (current.env_unknown.add if missing else current.env_unknown.discard)(key)
+                current.set_env_unknown(key, bool(missing))
         elif name == "label":
             for pair in instruction.pairs:
                 try:
@@ -253,7 +326,7 @@ def build(
                 # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
                 fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
                 unresolved = missing - out_of_scope - fallback
-                current.labels.append(
+                current.add_label(
                     LabelSetting(
                         key, result.value, unresolved, instruction, pair, current.index, out_of_scope
                     )
@@ -277,12 +350,17 @@ def _start_stage(
         base = lex.process_word(args[0], global_values).value
     except LexError as error:
         raise ModelError(f"FROM: {error}", instruction.start_line) from None
-    stage_name = args[2].lower() if len(args) >= 3 and args[1].lower() == "as" else None
+    stage_name = None
+    if len(args) >= 3 and args[1].lower() == "as":
+        stage_name = args[2].lower()
+        if stage_name == args[2]:
+            stage_name = args[2]  # already lower-case: no second copy of the name
     parent = named.get(base.lower())
     stage = Stage(len(stages), stage_name, base, parent, instruction)
     if parent is not None:
         stage.env = dict(stages[parent].env)
-        stage.env_unknown = set(stages[parent].env_unknown)
+        if stages[parent].env_unknown:
+            stage.env_unknown = set(stages[parent].env_unknown)
         stage.from_scratch = stages[parent].from_scratch
     else:
         stage.from_scratch = base.lower() == "scratch"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from dlink.syntax.text import GO_SPACE
 
@@ -28,11 +27,30 @@ class LexError(ValueError):
     """A word BuildKit's lexer rejects (unterminated quote, bad substitution...)."""
 
 
-@dataclass
 class WordResult:
-    value: str
-    matched: set[str] = field(default_factory=set)
-    unmatched: set[str] = field(default_factory=set)
+    """An expanded word, and the variables it used that were (not) set."""
+
+    __slots__ = ("matched", "unmatched", "value")
+
+    def __init__(
+        self, value: str, matched: set[str] | None = None, unmatched: set[str] | None = None
+    ) -> None:
+        self.value = value
+        self.matched: set[str] = set() if matched is None else matched
+        self.unmatched: set[str] = set() if unmatched is None else unmatched
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, WordResult)
+        return (self.value, self.matched, self.unmatched) == (
+            other.value, other.matched, other.unmatched,
+        )  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"WordResult(value={self.value!r}, matched={self.matched!r}, unmatched={self.unmatched!r})"
 
 
 class _Words:

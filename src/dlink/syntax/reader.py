@@ -9,10 +9,13 @@ single token and leave every other byte alone.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from typing import overload
 
+from dlink.record import Record
 from dlink.syntax.errors import ParseError
 from dlink.syntax.instructions import check_instructions
 from dlink.syntax.lexer import LexError, ShellLex
@@ -48,67 +51,235 @@ _CONTINUATION = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
-    name: str
-    fd: int
-    expand: bool
-    chomp: bool
-    content: str  # the body lines exactly as written, line endings included
+class Heredoc(Record):
+    __slots__ = ("chomp", "content", "expand", "fd", "name")
+
+    def __init__(self, name: str, fd: int, expand: bool, chomp: bool, content: str) -> None:
+        self.name = name
+        self.fd = fd
+        self.expand = expand
+        self.chomp = chomp
+        self.content = content  # the body lines exactly as written, line endings included
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(Record):
     """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text."""
 
-    text: str
-    start: int
-    end: int
+    __slots__ = ("end", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
 
 
-@dataclass(frozen=True, slots=True)
-class LabelToken:
+class LabelToken(Record):
     """One key/value of a LABEL (or ENV) instruction."""
 
-    key: Token
-    value: Token
-    legacy: bool  # `LABEL key value` without `=`
+    __slots__ = ("key", "legacy", "value")
+
+    def __init__(self, key: Token, value: Token, legacy: bool) -> None:
+        self.key = key
+        self.value = value
+        self.legacy = legacy  # `LABEL key value` without `=`
 
 
-@dataclass(slots=True)
+# Keyword as written -> its lower-case name, one string object per spelling.
+_NAMES: dict[str, str] = {}
+
+
 class Instruction:
-    keyword: str  # as written, e.g. "FROM" or "label"
-    flags: tuple[str, ...]
-    args: tuple[str, ...]
-    json: bool
-    heredocs: tuple[Heredoc, ...]
-    start_line: int  # 1-based, inclusive, heredoc bodies included
-    end_line: int
-    start: int  # span of the instruction's whole lines in the text, last line ending included
-    end: int
-    content_start: int  # where the keyword starts (after indentation)
-    logical: str  # the logical line as BuildKit joins it
-    sub: Instruction | None = None  # ONBUILD's instruction
-    pairs: tuple[LabelToken, ...] = ()  # LABEL / ENV
-    words: tuple[Token, ...] = ()  # ARG
-    comments: tuple[str, ...] = ()  # the comment lines directly above, text after '#'
+    """One instruction: what BuildKit's parser makes of it, and where its bytes are.
+
+    A file of 200,000 instructions holds 200,000 of these, so the logical line of an
+    instruction on one physical line (nearly all of them) is not kept: `logical`
+    slices it from the file's text when asked.
+    """
+
+    __slots__ = (
+        "_logical",
+        "_text",
+        "args",
+        "comments",
+        "content_start",
+        "end",
+        "end_line",
+        "flags",
+        "heredocs",
+        "json",
+        "keyword",
+        "name",
+        "pairs",
+        "start",
+        "start_line",
+        "sub",
+        "words",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        keyword: str,  # as written, e.g. "FROM" or "label"
+        flags: tuple[str, ...],
+        args: tuple[str, ...],
+        json: bool,
+        heredocs: tuple[Heredoc, ...],
+        start_line: int,  # 1-based, inclusive, heredoc bodies included
+        end_line: int,
+        start: int,  # span of the instruction's whole lines in the text, last line ending included
+        end: int,
+        content_start: int,  # where the keyword starts (after indentation)
+        # The logical line as BuildKit joins it; None: text[content_start:] to the line's end.
+        logical: str | None,
+        sub: Instruction | None = None,  # ONBUILD's instruction
+        pairs: tuple[LabelToken, ...] = (),  # LABEL / ENV
+        words: tuple[Token, ...] = (),  # ARG
+        comments: tuple[str, ...] = (),  # the comment lines directly above, text after '#'
+        text: str = "",  # the file's text (read only when `logical` is None)
+    ) -> None:
+        self.keyword = keyword
+        name = _NAMES.get(keyword)
+        if name is None:
+            name = sys.intern(keyword.lower())
+            if len(_NAMES) < 1000:  # bounded: a hostile file may spell keywords many ways
+                _NAMES[keyword] = name
+        self.name = name
+        self.flags = flags
+        self.args = args
+        self.json = json
+        self.heredocs = heredocs
+        self.start_line = start_line
+        self.end_line = end_line
+        self.start = start
+        self.end = end
+        self.content_start = content_start
+        self.sub = sub
+        self.pairs = pairs
+        self.words = words
+        self.comments = comments
+        self._logical = logical
+        self._text = text if logical is None else ""
 
     @property
-    def name(self) -> str:
-        return self.keyword.lower()
+    def logical(self) -> str:
+        """The logical line as BuildKit joins it (continuations joined, comments left out)."""
+        if self._logical is not None:
+            return self._logical
+        line_end = self._text.find("\n", self.content_start, self.end)
+        return self._text[self.content_start : self.end if line_end < 0 else line_end].rstrip("\r")
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.keyword, self.flags, self.args, self.json, self.heredocs, self.start_line,
+            self.end_line, self.start, self.end, self.content_start, self.logical, self.sub,
+            self.pairs, self.words, self.comments,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Instruction)
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return (
+            f"Instruction(keyword={self.keyword!r}, flags={self.flags!r}, args={self.args!r}, "
+            f"json={self.json!r}, start_line={self.start_line}, end_line={self.end_line}, "
+            f"start={self.start}, end={self.end})"
+        )
 
 
-@dataclass
+class Lines(Sequence[str]):
+    """The physical lines of a text, each with its own line ending, sliced on demand.
+
+    The reader keeps where every line starts, not a copy of every line: for a large
+    file the copies were as big again as the text, and few lines are ever looked at.
+    """
+
+    __slots__ = ("_starts", "_text")
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        self._text = text
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._starts)))]
+        starts = self._starts
+        if index < 0:
+            index += len(starts)
+        if not 0 <= index < len(starts):
+            raise IndexError("line index out of range")
+        stop = starts[index + 1] if index + 1 < len(starts) else len(self._text)
+        return self._text[starts[index] : stop]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(split_lines(self._text))
+
+
 class Dockerfile:
-    has_bom: bool
-    text: str
-    lines: list[str]
-    line_starts: list[int]
-    escape: str
-    directives: dict[str, str]
-    instructions: list[Instruction]
-    # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    """A parsed file: its text, where its lines start, directives and instructions."""
+
+    __slots__ = (
+        "_lines",
+        "_newline",
+        "directives",
+        "escape",
+        "has_bom",
+        "instructions",
+        "line_starts",
+        "spans",
+        "text",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        has_bom: bool,
+        text: str,
+        line_starts: list[int],
+        escape: str,
+        directives: dict[str, str],
+        instructions: list[Instruction],
+        # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
+        spans: list[tuple[int, int]] | None = None,
+    ) -> None:
+        self.has_bom = has_bom
+        self.text = text
+        self.line_starts = line_starts
+        self.escape = escape
+        self.directives = directives
+        self.instructions = instructions
+        self.spans = [] if spans is None else spans
+        self._lines = Lines(text, line_starts)
+        self._newline: str | None = None
+
+    @property
+    def lines(self) -> Lines:
+        """The physical lines, each with its line ending."""
+        return self._lines
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Dockerfile)
+        return (self.has_bom, self.text, self.escape, self.directives, self.instructions) == (
+            other.has_bom, other.text, other.escape, other.directives, other.instructions,
+        )  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Dockerfile({len(self.line_starts)} lines, {len(self.instructions)} instructions)"
 
     def to_bytes(self) -> bytes:
         """Rebuild the file from its lines: trivia and instruction spans, in order."""
@@ -121,12 +292,14 @@ class Dockerfile:
         pieces.append(self.text[cursor:])
         return encode(self.has_bom, "".join(pieces))
 
-    @cached_property
+    @property
     def newline(self) -> str:
         """The file's own line ending: the most common one, LF when there is none."""
-        crlf = sum(1 for line in self.lines if line.endswith("\r\n"))
-        lf = sum(1 for line in self.lines if line.endswith("\n")) - crlf
-        return "\r\n" if crlf > lf else "\n"
+        if self._newline is None:
+            crlf = self.text.count("\r\n")
+            lf = self.text.count("\n") - crlf
+            self._newline = "\r\n" if crlf > lf else "\n"
+        return self._newline
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a text offset."""
@@ -176,13 +349,13 @@ class _LogicalLine:
 
     __slots__ = ("_length", "_parts", "_text", "logical_starts", "sources")
 
-    def __init__(self) -> None:
-        self.sources: list[int] = []
-        self.logical_starts: list[int] = []
+    def __init__(self, source: int, text: str) -> None:
+        self.sources: list[int] = [source]
+        self.logical_starts: list[int] = [0]
         # Pieces joined once: growing one string piece by piece is quadratic.
-        self._parts: list[str] = []
-        self._length = 0
-        self._text: str | None = None
+        self._parts: list[str] = [text]
+        self._length = len(text)
+        self._text: str | None = text
 
     def add(self, source: int, text: str) -> None:
         self.sources.append(source)
@@ -198,6 +371,8 @@ class _LogicalLine:
         return self._text
 
     def source_of(self, logical: int) -> int:
+        if len(self.sources) == 1:
+            return self.sources[0] + logical
         index = bisect_right(self.logical_starts, logical) - 1
         return self.sources[index] + logical - self.logical_starts[index]
 
@@ -254,19 +429,42 @@ def _can_contain_heredoc(parsed: Parsed) -> bool:
     return inner.keyword.lower() in _HEREDOC_INSTRUCTIONS and not inner.json
 
 
-def _instruction(parsed: Parsed, line: _LogicalLine, **where: object) -> Instruction:
+def _instruction(
+    parsed: Parsed,
+    line: _LogicalLine,
+    heredocs: tuple[Heredoc, ...],
+    start_line: int,
+    end_line: int,
+    start: int,
+    end: int,
+    content_start: int,
+    logical: str | None,
+    comments: tuple[str, ...],
+    text: str,
+) -> Instruction:
     sub = None
     if parsed.sub is not None:
-        sub = _instruction(parsed.sub, line, **where)
+        sub = _instruction(
+            parsed.sub, line, heredocs, start_line, end_line, start, end, content_start,
+            logical, comments, text,
+        )  # fmt: skip
     return Instruction(
-        keyword=parsed.keyword,
-        flags=parsed.flags,
-        args=parsed.args,
-        json=parsed.json,
-        sub=sub,
-        pairs=tuple(_label_token(pair, line) for pair in parsed.pairs),
-        words=tuple(line.token(word) for word in parsed.words),
-        **where,  # type: ignore[arg-type]
+        parsed.keyword,
+        parsed.flags,
+        parsed.args,
+        parsed.json,
+        heredocs,
+        start_line,
+        end_line,
+        start,
+        end,
+        content_start,
+        logical,
+        sub,
+        tuple([_label_token(pair, line) for pair in parsed.pairs]) if parsed.pairs else (),
+        tuple([line.token(word) for word in parsed.words]) if parsed.words else (),
+        comments,
+        text,
     )
 
 
@@ -308,11 +506,8 @@ def _not_utf8(start_line: int, end_line: int, logical: _LogicalLine, text: str) 
 def parse_text(has_bom: bool, text: str) -> Dockerfile:
     """Parse decoded text. Raises ParseError where BuildKit's parser would fail."""
     lines = split_lines(text)
-    starts = [0] * len(lines)
-    offset = 0
-    for index, line in enumerate(lines):
-        starts[index] = offset
-        offset += len(line)
+    starts = list(accumulate(map(len, lines), initial=0))
+    starts.pop()  # where the text ends: not a line
     directives = _Directives()
     instructions: list[Instruction] = []
     comments: list[str] = []
@@ -320,107 +515,79 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     long_line = _first_long_line(lines, has_bom)
     # The scanner stops at a long line: BuildKit reads what came before, then fails.
     n = len(lines) if long_line is None else long_line
+    no_comments: tuple[str, ...] = ()
     i = 0
     while i < n:
-        raw = lines[i]
-        content = trim_newline(raw)
+        content = lines[i].rstrip("\r\n")
         indent = leading_space_len(content)
-        stripped = content[indent:]
-        is_comment = stripped.startswith("#")
-        try:
-            is_directive = directives.feed(stripped) if not directives.done else False
-        except SyntaxProblem as problem:
-            raise ParseError(str(problem), i + 1) from None
-        if is_comment and not is_directive:
-            note = stripped[1:].strip()
-            if note:
-                comments.append(note)  # appended in place: a copy per line is quadratic
-            else:
-                comments = []
-        i += 1
-        start_line = i
-        escape = directives.escape
-        continuation = _CONTINUATION[escape]
-        body = "" if is_comment else stripped
-        match = continuation.search(body)
-        if match is None:
-            if not body:
-                if not is_comment:
-                    comments = []
-                continue
-            ends = True
-        else:
-            body = body[: match.start()] + (match.group(1) or "")
-            ends = False
-        logical = _LogicalLine()
-        logical.add(starts[i - 1] + indent, body)
-        while not ends and i < n:
-            raw = lines[i]
-            content = trim_newline(raw)
+        stripped = content[indent:] if indent else content
+        is_comment = stripped[:1] == "#"
+        if not directives.done:
             try:
-                if not directives.done:
-                    directives.feed(content)
+                is_directive = directives.feed(stripped)
             except SyntaxProblem as problem:
                 raise ParseError(str(problem), i + 1) from None
-            i += 1
-            lead = leading_space_len(content)
-            if content[lead:].startswith("#"):
-                continue
-            if lead == len(content):
-                continue  # an empty continuation line (BuildKit warns, and goes on)
-            match = continuation.search(content)
-            if match is not None:
-                content = content[: match.start()] + (match.group(1) or "")
-            else:
-                ends = True
-            logical.add(starts[i - 1], content)
-        if has_foreign_bytes and NOT_UTF8.search(logical.text):
+        else:
+            is_directive = False
+        i += 1
+        if is_comment:
+            if not is_directive:
+                note = stripped[1:].strip()
+                if note:
+                    comments.append(note)  # appended in place: a copy per line is quadratic
+                else:
+                    comments = []
+            continue
+        if not stripped:
+            comments = []
+            continue
+        start_line = i
+        escape = directives.escape
+        body = stripped
+        # Most lines do not end with the escape character: no regular expression for them.
+        last = body[-1]
+        if last == escape or (last in " \t" and body.rstrip(" \t")[-1:] == escape):
+            match = _CONTINUATION[escape].search(body)
+        else:
+            match = None
+        if match is None:
+            logical = _LogicalLine(starts[i - 1] + indent, body)
+            kept: str | None = None  # the instruction slices its one line from the text
+        else:
+            body = body[: match.start()] + (match.group(1) or "")
+            logical = _LogicalLine(starts[i - 1] + indent, body)
+            i = _continue_logical(lines, starts, i, n, logical, directives, escape)
+            kept = logical.text
+        line_text = logical.text
+        if has_foreign_bytes and NOT_UTF8.search(line_text):
             raise _not_utf8(start_line, i, logical, text)
         try:
-            parsed = split_command(logical.text, escape)
+            parsed = split_command(line_text, escape)
         except SyntaxProblem as problem:
             raise ParseError(str(problem), start_line, i) from None
-        heredocs: list[Heredoc] = []
-        if "<<" in logical.text and _can_contain_heredoc(parsed):
-            try:
-                wanted = _heredocs_in(logical.text)
-            except SyntaxProblem as problem:
-                raise ParseError(str(problem), start_line, i) from None
-            for doc in wanted:
-                body_lines: list[str] = []
-                terminated = False
-                while i < n:
-                    raw = lines[i]
-                    i += 1
-                    candidate = trim_newline(raw)
-                    if doc.chomp:
-                        candidate = candidate.lstrip("\t")
-                    if candidate == doc.name:
-                        terminated = True
-                        break
-                    body_lines.append(raw)
-                if not terminated:
-                    raise ParseError(f"unterminated heredoc {doc.name}", start_line, i)
-                heredocs.append(
-                    Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines))
-                )
+        heredocs: tuple[Heredoc, ...] = ()
+        if "<<" in line_text and _can_contain_heredoc(parsed):
+            heredocs, i = _read_heredocs(lines, i, n, line_text, start_line)
         # The next line's start when there is one: the same int object, not one more per instruction.
         end = starts[i] if i < len(starts) else starts[i - 1] + len(lines[i - 1])
+        line_start = starts[start_line - 1]
         instructions.append(
             _instruction(
                 parsed,
                 logical,
-                heredocs=tuple(heredocs),
-                start_line=start_line,
-                end_line=i,
-                start=starts[start_line - 1],
-                end=end,
-                content_start=starts[start_line - 1] + indent if indent else starts[start_line - 1],
-                logical=logical.text,
-                comments=tuple(comments),
+                heredocs,
+                start_line,
+                i,
+                line_start,
+                end,
+                line_start + indent if indent else line_start,
+                kept,
+                tuple(comments) if comments else no_comments,
+                text,
             )
         )
-        comments = []
+        if comments:
+            comments = []
     if long_line is not None:
         # (BuildKit says "file with no instructions" when no instruction came before it.)
         raise ParseError(
@@ -431,12 +598,73 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     return Dockerfile(
         has_bom=has_bom,
         text=text,
-        lines=lines,
         line_starts=starts,
         escape=directives.escape,
         directives=dict(directives.seen),
         instructions=instructions,
     )
+
+
+def _continue_logical(
+    lines: list[str],
+    starts: list[int],
+    i: int,
+    n: int,
+    logical: _LogicalLine,
+    directives: _Directives,
+    escape: str,
+) -> int:
+    """Add the continuation lines of a logical line; returns the index of the line after it."""
+    continuation = _CONTINUATION[escape]
+    while i < n:
+        content = trim_newline(lines[i])
+        try:
+            if not directives.done:
+                directives.feed(content)
+        except SyntaxProblem as problem:
+            raise ParseError(str(problem), i + 1) from None
+        i += 1
+        lead = leading_space_len(content)
+        if content[lead:].startswith("#"):
+            continue
+        if lead == len(content):
+            continue  # an empty continuation line (BuildKit warns, and goes on)
+        match = continuation.search(content)
+        if match is not None:
+            content = content[: match.start()] + (match.group(1) or "")
+            logical.add(starts[i - 1], content)
+        else:
+            logical.add(starts[i - 1], content)
+            break
+    return i
+
+
+def _read_heredocs(
+    lines: list[str], i: int, n: int, line_text: str, start_line: int
+) -> tuple[tuple[Heredoc, ...], int]:
+    """The bodies of the heredocs a logical line starts; returns them and the next line's index."""
+    try:
+        wanted = _heredocs_in(line_text)
+    except SyntaxProblem as problem:
+        raise ParseError(str(problem), start_line, i) from None
+    heredocs: list[Heredoc] = []
+    for doc in wanted:
+        body_lines: list[str] = []
+        terminated = False
+        while i < n:
+            raw = lines[i]
+            i += 1
+            candidate = trim_newline(raw)
+            if doc.chomp:
+                candidate = candidate.lstrip("\t")
+            if candidate == doc.name:
+                terminated = True
+                break
+            body_lines.append(raw)
+        if not terminated:
+            raise ParseError(f"unterminated heredoc {doc.name}", start_line, i)
+        heredocs.append(Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines)))
+    return tuple(heredocs), i
 
 
 def parse_lines(data: bytes) -> Dockerfile:

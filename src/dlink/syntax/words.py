@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
 
+from dlink.record import Record
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
 
 
@@ -20,44 +20,74 @@ class SyntaxProblem(ValueError):
     """An instruction BuildKit's parser rejects; the message is BuildKit's own wording."""
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
-    text: str  # as BuildKit keeps it: quotes and escapes still in place
-    start: int  # offsets into the logical line
-    end: int
+class Word(Record):
+    __slots__ = ("end", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text  # as BuildKit keeps it: quotes and escapes still in place
+        self.start = start  # offsets into the logical line
+        self.end = end
 
 
-@dataclass(frozen=True, slots=True)
-class NameValue:
+class NameValue(Record):
     """One `key=value` (or legacy `key value`) of LABEL or ENV."""
 
-    key: Word
-    value: Word
-    legacy: bool
+    __slots__ = ("key", "legacy", "value")
+
+    def __init__(self, key: Word, value: Word, legacy: bool) -> None:
+        self.key = key
+        self.value = value
+        self.legacy = legacy
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    keyword: str  # as written
-    flags: tuple[str, ...]
-    args: tuple[str, ...]  # BuildKit's node chain (name/value pairs carry their separator)
-    json: bool
-    args_start: int  # offset of the argument text in the logical line
-    pairs: tuple[NameValue, ...] = ()
-    words: tuple[Word, ...] = ()  # ARG's words
-    sub: Parsed | None = None  # ONBUILD's instruction
+class Parsed(Record):
+    __slots__ = ("args", "args_start", "flags", "json", "keyword", "pairs", "sub", "words")
+
+    def __init__(
+        self,
+        keyword: str,  # as written
+        flags: tuple[str, ...],
+        args: tuple[str, ...],  # BuildKit's node chain (name/value pairs carry their separator)
+        json: bool,
+        args_start: int,  # offset of the argument text in the logical line
+        pairs: tuple[NameValue, ...] = (),
+        words: tuple[Word, ...] = (),  # ARG's words
+        sub: Parsed | None = None,  # ONBUILD's instruction
+    ) -> None:
+        self.keyword = keyword
+        self.flags = flags
+        self.args = args
+        self.json = json
+        self.args_start = args_start
+        self.pairs = pairs
+        self.words = words
+        self.sub = sub
+
+
+# Keywords as written, each kept once: "RUN" is one string for every RUN of a file.
+_KEYWORDS: dict[str, str] = {}
 
 
 def split_command(line: str, escape: str) -> Parsed:
     """splitCommand + the dispatch table: the whole instruction from its logical line."""
-    lead = leading_space_len(line)
-    trimmed = go_trim_space(line)
+    if line and line[0] not in GO_SPACE and line[-1] not in GO_SPACE:
+        lead = 0
+        trimmed = line  # the reader's lines: nothing to trim
+    else:
+        lead = leading_space_len(line)
+        trimmed = go_trim_space(line)
     sep = WHITESPACE_RUN.search(trimmed)
     if sep is None:
         return _dispatch(trimmed, (), "", lead + len(trimmed), escape)
-    keyword = sys.intern(trimmed[: sep.start()])  # one "RUN" shared by every instruction
+    word = trimmed[: sep.start()]
+    keyword = _KEYWORDS.get(word)
+    if keyword is None:
+        keyword = word if len(_KEYWORDS) > 1000 else _KEYWORDS.setdefault(word, sys.intern(word))
     rest_start = lead + sep.end()
     rest = trimmed[sep.end() :]
+    if rest[:2] != "--" and rest[0] not in GO_SPACE:
+        # No flags (most instructions), and `rest` ends where `trimmed` does: nothing to trim.
+        return _dispatch(keyword, (), rest, rest_start, escape)
     consumed, flags = extract_builder_flags(rest, escape)
     remaining = rest[consumed:]
     args_start = rest_start + consumed + leading_space_len(remaining)
@@ -299,6 +329,8 @@ def _parse_json(rest: str) -> tuple[str, ...]:
 def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
     if not rest:
         return (), False
+    if rest[0] != "[" and rest[0] not in GO_SPACE:
+        return (rest,), False  # shell form (most RUN lines): not JSON, no decoder call
     try:
         return _parse_json(rest), True
     except _NotJSON:
@@ -315,11 +347,37 @@ def _maybe_json_list(rest: str) -> tuple[tuple[str, ...], bool]:
 def _whitespace_list(rest: str) -> tuple[str, ...]:
     if not rest:
         return ()
-    return tuple(WHITESPACE_RUN.split(rest))
+    # Words such as "AS" and base images repeat from stage to stage: one string for each.
+    return tuple([_shared(word) for word in WHITESPACE_RUN.split(rest)])
+
+
+# Short words seen in this process, each kept once (bounded: a generated file may have
+# millions of distinct stage names, and those are not worth sharing).
+_SHARED: dict[str, str] = {}
+
+
+def _shared(word: str) -> str:
+    known = _SHARED.get(word)
+    if known is not None:
+        return known
+    if len(_SHARED) < 4096:
+        _SHARED[word] = word
+    return word
+
+
+# Keyword as written -> its lower-case name.
+_NAMES: dict[str, str] = {}
 
 
 def _dispatch(keyword: str, flags: tuple[str, ...], rest: str, start: int, escape: str) -> Parsed:
-    name = keyword.lower()
+    name = _NAMES.get(keyword)
+    if name is None:
+        name = keyword.lower()
+        if len(_NAMES) < 1000:
+            _NAMES[keyword] = name
+    if name == "run":
+        values, is_json = _maybe_json(rest)
+        return Parsed(keyword, flags, values, is_json, start)
     if name in ("label", "env"):
         pairs = _name_values(rest, name, escape, start)
         args: list[str] = []
@@ -329,7 +387,7 @@ def _dispatch(keyword: str, flags: tuple[str, ...], rest: str, start: int, escap
     if name == "arg":
         words = tuple(_shift(w, start) for w in parse_words(rest, escape))
         return Parsed(keyword, flags, tuple(w.text for w in words), False, start, words=words)
-    if name in ("run", "cmd", "entrypoint", "shell"):
+    if name in ("cmd", "entrypoint", "shell"):
         values, is_json = _maybe_json(rest)
         return Parsed(keyword, flags, values, is_json, start)
     if name in ("add", "copy", "volume"):
