@@ -73,6 +73,10 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
     return tuple(platforms) or (DEFAULT_PLATFORM,)
 
 
+# One empty set for every label and stage that has no names to keep (most of them).
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class LabelSetting(Record):
     """One label as an instruction sets it, expanded where possible."""
 
@@ -89,7 +93,7 @@ class LabelSetting(Record):
         # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
         # used here without an ARG line in the stage: empty at build time, whatever
         # --build-arg says.
-        out_of_scope: frozenset[str] = frozenset(),
+        out_of_scope: frozenset[str] = _NO_NAMES,
     ) -> None:
         self.key = key
         self.value = value
@@ -98,9 +102,6 @@ class LabelSetting(Record):
         self.token = token
         self.stage = stage
         self.out_of_scope = out_of_scope
-
-
-_NO_NAMES: frozenset[str] = frozenset()
 
 
 class Stage:
@@ -239,8 +240,10 @@ def _unknown_in(result: WordResult, is_unknown: Callable[[str], bool], from_scra
     A variable nobody in this file defines may still come from the base image's
     ENV, so it is unknowable, unless the stage is built from scratch.
     """
+    if not result.unmatched and not result.matched:
+        return _NO_NAMES  # most words: no variable at all
     undefined = {n for n in result.unmatched if not from_scratch or is_unknown(n)}
-    return frozenset(undefined | {n for n in result.matched if is_unknown(n)})
+    return frozenset(undefined | {n for n in result.matched if is_unknown(n)}) or _NO_NAMES
 
 
 def _defaulted(raw: str, names: frozenset[str]) -> frozenset[str]:
@@ -320,12 +323,16 @@ def build(
                     raise ModelError(f"LABEL: {error}", line) from None
                 missing = _unknown_in(result, scope.unknown, scratch)
                 # A global ARG the stage never declares is empty at build time.
-                out_of_scope = frozenset(
-                    n for n in result.unmatched if n in global_values or n in global_unknown
-                )
-                # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
-                fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
-                unresolved = missing - out_of_scope - fallback
+                out_of_scope = _NO_NAMES
+                if result.unmatched:
+                    out_of_scope = frozenset(
+                        n for n in result.unmatched if n in global_values or n in global_unknown
+                    ) or _NO_NAMES
+                unresolved = missing
+                if missing:
+                    # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
+                    fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
+                    unresolved = (missing - out_of_scope - fallback) or _NO_NAMES
                 current.add_label(
                     LabelSetting(
                         key, result.value, unresolved, instruction, pair, current.index, out_of_scope

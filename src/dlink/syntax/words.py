@@ -164,8 +164,31 @@ def extract_builder_flags(line: str, escape: str) -> tuple[int, list[str]]:
     return n, words
 
 
+def _runs(escape: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Runs of characters parse_words copies as they are: outside quotes, inside double
+    quotes, inside single quotes (one pattern each, per escape character)."""
+    runs = _RUNS.get(escape)
+    if runs is None:
+        stops = "".join(sorted(GO_SPACE)) + "'\"" + escape
+        runs = _RUNS[escape] = (
+            re.compile("[^" + re.escape(stops) + "]+"),
+            re.compile('[^"' + re.escape(escape) + "]+"),
+            re.compile("[^']+"),
+        )
+    return runs
+
+
+_RUNS: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]] = {}
+_SPACES = re.compile("[" + re.escape("".join(sorted(GO_SPACE))) + "]*")
+
+
 def parse_words(rest: str, escape: str) -> list[Word]:
-    """parseWords: split on white space, keeping quotes and escapes in the words."""
+    """parseWords: split on white space, keeping quotes and escapes in the words.
+
+    BuildKit walks the text a character at a time; here runs of characters that need
+    no decision (no space, quote or escape) are copied whole, which gives the same words.
+    """
+    plain, in_double, in_single = _runs(escape)
     words: list[Word] = []
     word: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
@@ -175,21 +198,20 @@ def parse_words(rest: str, escape: str) -> list[Word]:
     start = 0
     pos = 0
     n = len(rest)
-    while pos <= n:
-        ch = rest[pos] if pos < n else ""
+    while pos < n:
         if phase == in_spaces:
+            pos = _SPACES.match(rest, pos).end()  # type: ignore[union-attr]  # `*` always matches
             if pos == n:
                 break
-            if ch in GO_SPACE:
-                pos += 1
-                continue
             phase = in_word
             start = pos
-        if pos == n:
-            if blank_ok or word:
-                words.append(Word("".join(word), start, pos))
-            break
         if phase == in_word:
+            run = plain.match(rest, pos)
+            if run is not None:
+                word.append(run.group())
+                pos = run.end()
+                continue
+            ch = rest[pos]
             if ch in GO_SPACE:
                 phase = in_spaces
                 if blank_ok or word:
@@ -213,6 +235,12 @@ def parse_words(rest: str, escape: str) -> list[Word]:
             pos += 1
             continue
         # in_quote
+        run = (in_single if quote == "'" else in_double).match(rest, pos)
+        if run is not None:
+            word.append(run.group())
+            pos = run.end()
+            continue
+        ch = rest[pos]
         if ch == quote:
             phase = in_word
         if ch == escape and quote != "'":
@@ -225,6 +253,8 @@ def parse_words(rest: str, escape: str) -> list[Word]:
             ch = rest[pos]
         word.append(ch)
         pos += 1
+    if phase != in_spaces and (blank_ok or word):
+        words.append(Word("".join(word), start, pos))
     return words
 
 
