@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
+from functools import cache
 
 from dlink.record import Record
 from dlink.syntax import Dockerfile, Instruction, LabelToken
@@ -56,7 +57,10 @@ def platform_args(target: str, build: str = DEFAULT_PLATFORM) -> dict[str, str]:
     return values
 
 
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
+@cache
+def _platform() -> re.Pattern[str]:
+    """`os/arch[/variant]` (only `--platform` needs it: compiled then)."""
+    return re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
 
 
 def parse_platforms(items: list[str]) -> tuple[str, ...]:
@@ -66,7 +70,7 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
     for item in items:
         for part in item.split(","):
             platform = part.strip().lower()
-            if not _PLATFORM.match(platform):
+            if not _platform().match(platform):
                 raise ValueError(f"--platform {part.strip()!r} is not os/arch[/variant], e.g. linux/arm64")
             if platform not in platforms:
                 platforms.append(platform)

@@ -16,6 +16,7 @@ bflag.go) and dockerfile2llb (blank base names, stage names used twice).
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING
 
 from dlink.syntax.errors import ParseError
@@ -65,8 +66,12 @@ PLATFORM_ARGS = frozenset(
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*\Z")
 # parser.MustParseHeredoc: a word that is a heredoc reference.
 _HEREDOC = re.compile(r"\d*<<-?[\t\n\f\r ]*[^<]+\Z")
-# Go's time.ParseDuration: "0", or signed runs of <decimal><unit>.
-_GO_DURATION = re.compile(r"[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)\Z")
+
+
+@cache
+def _go_duration() -> re.Pattern[str]:
+    """Go's time.ParseDuration: "0", or signed runs of <decimal><unit> (HEALTHCHECK only)."""
+    return re.compile(r"[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)\Z")
 
 
 # What a flag takes: one value, repeated values, or a boolean.
@@ -264,7 +269,7 @@ def _check_healthcheck(instruction: Instruction) -> None:
         raise _Refused("Missing command after HEALTHCHECK CMD")
     for flag in ("interval", "timeout", "start-period", "start-interval"):
         value = values.get(flag, "")
-        if value and not _GO_DURATION.match(value):
+        if value and not _go_duration().match(value):
             raise _Refused(f"time: invalid duration {_go_quote(value)}")
     retries = values.get("retries", "")
     if retries:

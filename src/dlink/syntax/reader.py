@@ -12,6 +12,7 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
+from functools import cache
 from itertools import accumulate
 from typing import overload
 
@@ -35,20 +36,21 @@ _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\
 # BuildKit's longest line: bufio.MaxScanTokenSize - 1.
 MAX_LINE_BYTES = 65_535
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_HEREDOC_WORD = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 _HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-_CONTINUATION = {
-    esc: re.compile(
-        "([^"
-        + re.escape(esc)
-        + "])"
-        + re.escape(esc)
-        + r"[ \t]*\Z|\A"
-        + re.escape(esc)
-        + r"[ \t]*\Z"
+
+
+@cache
+def _heredoc_word() -> re.Pattern[str]:
+    """A word that may start a heredoc (compiled for the first `<<` line, not at import)."""
+    return re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
+
+
+@cache
+def _continuation(esc: str) -> re.Pattern[str]:
+    """The escape character ending a line (not itself escaped), then blanks."""
+    return re.compile(
+        "([^" + re.escape(esc) + "])" + re.escape(esc) + r"[ \t]*\Z|\A" + re.escape(esc) + r"[ \t]*\Z"
     )
-    for esc in ("\\", "`")
-}
 
 
 class Heredoc(Record):
@@ -405,7 +407,7 @@ def _heredocs_in(line: str) -> list[Heredoc]:
         return []  # BuildKit ignores this error and finds no heredoc
     docs = []
     for candidate in candidates:
-        match = _HEREDOC_WORD.match(candidate)
+        match = _heredoc_word().match(candidate)
         if match is None or not match.group(3):
             continue
         rest = match.group(3)
@@ -554,7 +556,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         # Most lines do not end with the escape character: no regular expression for them.
         last = body[-1]
         if last == escape or (last in " \t" and body.rstrip(" \t")[-1:] == escape):
-            match = _CONTINUATION[escape].search(body)
+            match = _continuation(escape).search(body)
         else:
             match = None
         if match is None:
@@ -622,7 +624,7 @@ def _continue_logical(
     escape: str,
 ) -> int:
     """Add the continuation lines of a logical line; returns the index of the line after it."""
-    continuation = _CONTINUATION[escape]
+    continuation = _continuation(escape)
     while i < n:
         content = lines[i].rstrip("\r\n")
         if not directives.done:
