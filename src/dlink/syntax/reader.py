@@ -45,12 +45,14 @@ def _heredoc_word() -> re.Pattern[str]:
     return re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 
 
-@cache
-def _continuation(esc: str) -> re.Pattern[str]:
-    """The escape character ending a line (not itself escaped), then blanks."""
-    return re.compile(
-        "([^" + re.escape(esc) + "])" + re.escape(esc) + r"[ \t]*\Z|\A" + re.escape(esc) + r"[ \t]*\Z"
-    )
+def _without_continuation(content: str, escape: str) -> str | None:
+    """The line without its continuation (the escape character, not itself escaped, then
+    blanks to the end), or None when it does not continue. Equivalent to BuildKit's
+    `([^E])E[ \t]*$|^E[ \t]*$` search, without a regular expression for every line."""
+    end = content.rstrip(" \t") if content[-1] in " \t" else content
+    if end[-1:] != escape or (len(end) >= 2 and end[-2] == escape):
+        return None
+    return end[:-1]
 
 
 class Heredoc(Record):
@@ -220,26 +222,30 @@ class Lines(Sequence[str]):
         starts = self._starts
         if index < 0:
             index += len(starts)
-        if not 0 <= index < len(starts):
-            raise IndexError("line index out of range")
+        start = starts[index] if index >= 0 else starts[len(starts)]  # IndexError when out of range
         stop = starts[index + 1] if index + 1 < len(starts) else len(self._text)
-        return self._text[starts[index] : stop]
+        return self._text[start:stop]
 
     def __iter__(self) -> Iterator[str]:
         return iter(split_lines(self._text))
+
+
+# Files up to this many characters keep their list of lines (indexing a list is faster
+# than slicing the text); larger ones get the view.
+_KEEP_LINES_UP_TO = 1 << 20
 
 
 class Dockerfile:
     """A parsed file: its text, where its lines start, directives and instructions."""
 
     __slots__ = (
-        "_lines",
         "_newline",
         "directives",
         "escape",
         "has_bom",
         "instructions",
         "line_starts",
+        "lines",
         "spans",
         "text",
     )  # fmt: skip
@@ -254,6 +260,7 @@ class Dockerfile:
         instructions: list[Instruction],
         # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
         spans: list[tuple[int, int]] | None = None,
+        lines: list[str] | None = None,  # the lines of `text`, when the reader has them
     ) -> None:
         self.has_bom = has_bom
         self.text = text
@@ -262,13 +269,13 @@ class Dockerfile:
         self.directives = directives
         self.instructions = instructions
         self.spans = [] if spans is None else spans
-        self._lines = Lines(text, line_starts)
+        # The physical lines, each with its line ending: the reader's list for a file of
+        # ordinary size, a view that slices the text on demand for a large one (a copy of
+        # every line of a 10 MB file is 10 MB more, and few of them are ever looked at).
+        self.lines: Sequence[str] = (
+            Lines(text, line_starts) if lines is None or len(text) > _KEEP_LINES_UP_TO else lines
+        )
         self._newline: str | None = None
-
-    @property
-    def lines(self) -> Lines:
-        """The physical lines, each with its line ending."""
-        return self._lines
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -553,18 +560,12 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         start_line = i
         escape = directives.escape
         body = stripped
-        # Most lines do not end with the escape character: no regular expression for them.
-        last = body[-1]
-        if last == escape or (last in " \t" and body.rstrip(" \t")[-1:] == escape):
-            match = _continuation(escape).search(body)
-        else:
-            match = None
-        if match is None:
+        joined = _without_continuation(body, escape)
+        if joined is None:
             logical = _LogicalLine(starts[i - 1] + indent, body)
             kept: str | None = None  # the instruction slices its one line from the text
         else:
-            body = body[: match.start()] + (match.group(1) or "")
-            logical = _LogicalLine(starts[i - 1] + indent, body)
+            logical = _LogicalLine(starts[i - 1] + indent, joined)
             i = _continue_logical(lines, starts, i, n, logical, directives, escape)
             kept = logical.text
         line_text = logical.text
@@ -611,6 +612,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         escape=directives.escape,
         directives=dict(directives.seen),
         instructions=instructions,
+        lines=lines,
     )
 
 
@@ -624,7 +626,6 @@ def _continue_logical(
     escape: str,
 ) -> int:
     """Add the continuation lines of a logical line; returns the index of the line after it."""
-    continuation = _continuation(escape)
     while i < n:
         content = lines[i].rstrip("\r\n")
         if not directives.done:
@@ -638,14 +639,9 @@ def _continue_logical(
             continue  # an empty continuation line (BuildKit warns, and goes on)
         if content[lead] == "#":
             continue
-        last = content[-1]
-        if last != escape and not (last in " \t" and content.rstrip(" \t")[-1:] == escape):
-            match = None  # the line cannot continue: no regular expression for it
-        else:
-            match = continuation.search(content)
-        if match is not None:
-            content = content[: match.start()] + (match.group(1) or "")
-            logical.add(starts[i - 1], content)
+        joined = _without_continuation(content, escape)
+        if joined is not None:
+            logical.add(starts[i - 1], joined)
         else:
             logical.add(starts[i - 1], content)
             break
