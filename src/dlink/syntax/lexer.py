@@ -11,7 +11,7 @@ doubling inside double quotes), because agreeing with it is the point.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dlink.syntax.text import GO_SPACE
 
@@ -21,6 +21,18 @@ _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 # its own, but each level costs dlink a few Python frames; real files use two or
 # three, and a deeper one is refused with a clear error, never a RecursionError.
 MAX_NESTING = 64
+
+
+_PLAIN_RUNS: dict[tuple[str, str], Callable[[str, int], re.Match[str] | None]] = {}
+
+
+def _plain_run(escape: str, stop: str) -> Callable[[str, int], re.Match[str] | None]:
+    """The `match` of a run of characters that need no decision of the scanner."""
+    found = _PLAIN_RUNS.get((escape, stop))
+    if found is None:
+        special = "".join(sorted(GO_SPACE)) + "$<'\"" + escape + stop
+        found = _PLAIN_RUNS[escape, stop] = re.compile("[^" + re.escape(special) + "]+").match
+    return found
 
 
 class LexError(ValueError):
@@ -180,8 +192,19 @@ class ShellLex:
         words = _Words(self)
         saved = self._raw_escapes
         self._raw_escapes = raw_escapes
+        plain = _plain_run(self.escape, stop)
         try:
             while self._peek() != _EOF:
+                run = plain(self._src, self._pos)
+                if run is not None:
+                    # Characters the scanner would copy one by one into the value and the
+                    # current word (no space, quote, escape, `$`, `<` or stop among them).
+                    text = run.group()
+                    result.append(text)
+                    self.words_buf.append(text)
+                    words.in_word = True
+                    self._pos = run.end()
+                    continue
                 ch = self._peek()
                 if stop != _EOF and ch == stop:
                     self._next()
