@@ -86,3 +86,14 @@ def test_stages_without_labels_or_unknown_env_share_nothing_mutable() -> None:
     first.labels.append(second.labels[0])  # the list of a stage without labels is a fresh one
     assert model.stages[0].labels == [] and third.labels == []
     assert model.image_labels() == [] and [s.key for s in model.image_labels("b")] == ["k"]
+
+
+def test_stages_without_env_share_one_empty_mapping_that_stays_empty() -> None:
+    from dlink.model import _NO_ENV
+
+    data = b"FROM alpine AS a\nFROM a AS b\nENV K=1\nRUN true\nFROM a AS c\nFROM b\n"
+    model = build(parse(data))
+    a, b, c, d = model.stages
+    assert a.env is _NO_ENV and c.env is _NO_ENV
+    assert b.env == {"K": "1"} and d.env == {"K": "1"} and b.env is not d.env
+    assert _NO_ENV == {}

@@ -79,6 +79,9 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
 
 # One empty set for every label and stage that has no names to keep (most of them).
 _NO_NAMES: frozenset[str] = frozenset()
+# The ENV of every stage that has none. Only `build` writes a stage's ENV, and it
+# gives the stage a mapping of its own first (Stage.own_env).
+_NO_ENV: dict[str, str] = {}
 
 
 class LabelSetting(Record):
@@ -146,7 +149,8 @@ class Stage:
         self.from_instruction = from_instruction
         self.instructions = [] if instructions is None else instructions
         self._labels = labels or None
-        self.env = {} if env is None else env
+        # The stage's ENV; stages without one share an empty mapping until build sets one.
+        self.env: dict[str, str] = _NO_ENV if env is None else env
         self.from_scratch = from_scratch
         self.env_unknown = env_unknown
 
@@ -160,6 +164,12 @@ class Stage:
             self._labels = [setting]
         else:
             self._labels.append(setting)
+
+    def own_env(self) -> dict[str, str]:
+        """The stage's ENV mapping, made its own (not the shared empty one) to write to."""
+        if self.env is _NO_ENV:
+            self.env = {}
+        return self.env
 
     def set_env_unknown(self, name: str, unknown: bool) -> None:
         if unknown:
@@ -316,6 +326,8 @@ def build(
                 except LexError:
                     continue  # BuildKit fails this ENV when it builds the stage; not a label matter
                 missing = _unknown_in(result, scope.unknown, scratch)
+                if current.env is _NO_ENV:
+                    scope.values.maps[0] = current.own_env()  # the scope reads the new mapping
                 current.env[key] = result.value
                 current.set_env_unknown(key, bool(missing))
         elif name == "label":
@@ -369,7 +381,8 @@ def _start_stage(
     parent = named.get(base.lower())
     stage = Stage(len(stages), stage_name, base, parent, instruction)
     if parent is not None:
-        stage.env = dict(stages[parent].env)
+        if stages[parent].env:
+            stage.env = dict(stages[parent].env)
         if stages[parent].env_unknown:
             stage.env_unknown = set(stages[parent].env_unknown)
         stage.from_scratch = stages[parent].from_scratch

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 
 from dlink.syntax.text import GO_SPACE
 
@@ -39,17 +40,24 @@ class LexError(ValueError):
     """A word BuildKit's lexer rejects (unterminated quote, bad substitution...)."""
 
 
+# The variables of a word that uses none (most words): one empty set for all of them.
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class WordResult:
     """An expanded word, and the variables it used that were (not) set."""
 
     __slots__ = ("matched", "unmatched", "value")
 
     def __init__(
-        self, value: str, matched: set[str] | None = None, unmatched: set[str] | None = None
+        self,
+        value: str,
+        matched: AbstractSet[str] = _NO_NAMES,
+        unmatched: AbstractSet[str] = _NO_NAMES,
     ) -> None:
         self.value = value
-        self.matched: set[str] = set() if matched is None else matched
-        self.unmatched: set[str] = set() if unmatched is None else unmatched
+        self.matched = matched
+        self.unmatched = unmatched
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -126,7 +134,8 @@ class ShellLex:
         self._pos = 0
         self._raw_escapes = raw_escapes
         self._env: Mapping[str, str] = {}
-        self._result = WordResult("")
+        self._matched: set[str] = set()
+        self._unmatched: set[str] = set()
         self._depth = 0
         # The characters the scanner acts on in process_word; a word without any is its own value.
         self._special = re.compile("[$<'\"" + re.escape(escape) + "]").search
@@ -138,11 +147,9 @@ class ShellLex:
         if self._special(word) is None:
             # Nothing to expand, unquote or unescape: the scanner would copy the word
             # as it is (most FROM images and label keys), so skip it.
-            self._result = WordResult(word)
-            return self._result
+            return WordResult(word)
         value, _ = self._start(word, env)
-        self._result.value = value
-        return self._result
+        return WordResult(value, self._matched, self._unmatched)
 
     def process_words(self, word: str, env: Mapping[str, str]) -> list[str]:
         """ProcessWords: expand, then split into words the way BuildKit does."""
@@ -156,7 +163,8 @@ class ShellLex:
         self._pos = 0
         self._env = env
         self._raw_escapes = self.raw_escapes_default
-        self._result = WordResult("")
+        self._matched = set()
+        self._unmatched = set()
         self.words_buf = []
         self._depth = 0
         try:
@@ -289,9 +297,9 @@ class ShellLex:
 
     def _get_env(self, name: str) -> tuple[str, bool]:
         if name in self._env:
-            self._result.matched.add(name)
+            self._matched.add(name)
             return self._env[name], True
-        self._result.unmatched.add(name)
+        self._unmatched.add(name)
         return "", False
 
     def _process_name(self) -> str:

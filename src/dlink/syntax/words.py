@@ -189,6 +189,8 @@ def parse_words(rest: str, escape: str) -> list[Word]:
     no decision (no space, quote or escape) are copied whole, which gives the same words.
     """
     plain, in_double, in_single = _runs(escape)
+    if plain.fullmatch(rest):
+        return [Word(rest, 0, len(rest))]  # one word, nothing to decide (`ENV V=1`)
     words: list[Word] = []
     word: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
@@ -280,9 +282,10 @@ def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[Nam
             raise SyntaxProblem(
                 f"Syntax error - can't find = in {_go_quote(word.text)}. Must be of the form: name=value"
             )
-        key = Word(word.text[:eq], offset + word.start, offset + word.start + eq)
-        value = Word(word.text[eq + 1 :], offset + word.start + eq + 1, offset + word.end)
-        pairs.append(NameValue(key, value, legacy=False))
+        text, start = word.text, offset + word.start
+        key = Word(text[:eq], start, start + eq)
+        value = Word(text[eq + 1 :], start + eq + 1, offset + word.end)
+        pairs.append(NameValue(key, value, False))
     return tuple(pairs)
 
 
