@@ -97,3 +97,29 @@ def test_stages_without_env_share_one_empty_mapping_that_stays_empty() -> None:
     assert a.env is _NO_ENV and c.env is _NO_ENV
     assert b.env == {"K": "1"} and d.env == {"K": "1"} and b.env is not d.env
     assert _NO_ENV == {}
+
+
+TOKENS = [
+    pytest.param(b"FROM a\nLABEL k=v\n", id="plain"),
+    pytest.param(b'FROM a\nLABEL "k"="a b"\n', id="quoted"),
+    pytest.param(b"FROM a\nLABEL k=ab\\\ncd\n", id="across-a-continuation"),
+    pytest.param(b"FROM a\nLABEL k=v\\", id="continuation-at-end-of-file"),
+    pytest.param(b"FROM a\nLABEL k v w\n", id="legacy"),
+]
+
+
+@pytest.mark.parametrize("data", TOKENS)
+def test_token_spans_are_the_words_in_the_file(data: bytes) -> None:
+    pair = parse(data).instructions[1].pairs[0]
+    for token in (pair.key, pair.value):
+        assert token.end >= token.start
+        assert token == token.replace() and hash(token) == hash(token.replace())
+        assert token.replace(end=token.end + 1).end == token.end + 1
+        assert repr(token).startswith(f"Token(text={token.text!r}")
+    text = data.decode()
+    key, value = pair.key, pair.value
+    assert text[key.start : key.end] == key.text
+    if b"\\\n" not in data:
+        assert text[value.start : value.end] == value.text
+    else:
+        assert value.end - value.start != len(value.text)

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from functools import cache
 from itertools import accumulate
-from typing import overload
+from typing import Any, overload
 
 from dlink.record import Record
 from dlink.syntax.errors import ParseError
@@ -67,15 +67,49 @@ class Heredoc(Record):
         self.content = content  # the body lines exactly as written, line endings included
 
 
-class Token(Record):
-    """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text."""
+class Token:
+    """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text.
 
-    __slots__ = ("end", "start", "text")
+    Most words are their own text (no continuation inside, no escape dropped at the
+    end), so `end` is kept only when it is not `start + len(text)`: a LABEL or ENV of
+    200,000 pairs holds 400,000 tokens.
+    """
+
+    __slots__ = ("_end", "start", "text")
 
     def __init__(self, text: str, start: int, end: int) -> None:
         self.text = text
         self.start = start
-        self.end = end
+        self._end = None if end == start + len(text) else end
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text) if self._end is None else self._end
+
+    def _values(self) -> tuple[str, int, int]:
+        return (self.text, self.start, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Token)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((Token, self._values()))
+
+    def __repr__(self) -> str:
+        return f"Token(text={self.text!r}, start={self.start!r}, end={self.end!r})"
+
+    def replace(self, **changes: Any) -> Token:
+        """A copy with some of text, start, end changed (as Record.replace)."""
+        unknown = changes.keys() - {"text", "start", "end"}
+        if unknown:
+            raise TypeError(f"Token has no field {min(unknown)!r}")
+        text, start, end = self._values()
+        return Token(
+            changes.get("text", text), changes.get("start", start), changes.get("end", end)
+        )
 
 
 class LabelToken(Record):

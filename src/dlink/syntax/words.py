@@ -359,11 +359,23 @@ def _parse_json(rest: str) -> tuple[str, ...]:
     return tuple(_LONE_SURROGATE.sub("\ufffd", item) for item in value)
 
 
+_ONE_ARG: dict[str, tuple[str]] = {}
+
+
 def _maybe_json(rest: str) -> tuple[tuple[str, ...], bool]:
     if not rest:
         return (), False
     if rest[0] != "[" and rest[0] not in GO_SPACE:
-        return (rest,), False  # shell form (most RUN lines): not JSON, no decoder call
+        # Shell form (most RUN lines): not JSON, no decoder call. A short command that
+        # repeats (`RUN true` in every stage) is one string and one tuple.
+        if len(rest) <= 40:
+            shared = _ONE_ARG.get(rest)
+            if shared is None:
+                shared = (rest,)
+                if len(_ONE_ARG) < 4096:
+                    _ONE_ARG[rest] = shared
+            return shared, False
+        return (rest,), False
     try:
         return _parse_json(rest), True
     except _NotJSON:
