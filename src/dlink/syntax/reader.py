@@ -412,6 +412,7 @@ class _LogicalLine:
     def text(self) -> str:
         if self._text is None:
             self._text = "".join(self._parts)
+            self._parts = [self._text]  # the pieces are not needed again
         return self._text
 
     def source_of(self, logical: int) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from itertools import chain
 
 from dlink.record import Record
 from dlink.syntax.text import GO_SPACE, WHITESPACE_RUN, go_trim_space, leading_space_len
@@ -188,10 +190,14 @@ def parse_words(rest: str, escape: str) -> list[Word]:
     BuildKit walks the text a character at a time; here runs of characters that need
     no decision (no space, quote or escape) are copied whole, which gives the same words.
     """
-    plain, in_double, in_single = _runs(escape)
-    if plain.fullmatch(rest):
+    if _runs(escape)[0].fullmatch(rest):
         return [Word(rest, 0, len(rest))]  # one word, nothing to decide (`ENV V=1`)
-    words: list[Word] = []
+    return list(_words(rest, escape))
+
+
+def _words(rest: str, escape: str) -> Iterator[Word]:
+    """parse_words, one word at a time (a LABEL of many pairs need not hold every word)."""
+    plain, in_double, in_single = _runs(escape)
     word: list[str] = []
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
@@ -217,7 +223,7 @@ def parse_words(rest: str, escape: str) -> list[Word]:
             if ch in GO_SPACE:
                 phase = in_spaces
                 if blank_ok or word:
-                    words.append(Word("".join(word), start, pos))
+                    yield Word("".join(word), start, pos)
                 word = []
                 blank_ok = False
                 pos += 1
@@ -256,8 +262,7 @@ def parse_words(rest: str, escape: str) -> list[Word]:
         word.append(ch)
         pos += 1
     if phase != in_spaces and (blank_ok or word):
-        words.append(Word("".join(word), start, pos))
-    return words
+        yield Word("".join(word), start, pos)
 
 
 def _shift(word: Word, offset: int) -> Word:
@@ -265,10 +270,14 @@ def _shift(word: Word, offset: int) -> Word:
 
 
 def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[NameValue, ...]:
-    words = parse_words(rest, escape)
-    if not words:
+    if _runs(escape)[0].fullmatch(rest):
+        words: Iterator[Word] = iter((Word(rest, 0, len(rest)),))
+    else:
+        words = _words(rest, escape)
+    first = next(words, None)
+    if first is None:
         return ()
-    if "=" not in words[0].text:
+    if "=" not in first.text:
         sep = WHITESPACE_RUN.search(rest)
         if sep is None:
             raise SyntaxProblem(f"{keyword.upper()} must have two arguments")
@@ -276,7 +285,7 @@ def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[Nam
         value = Word(rest[sep.end() :], offset + sep.end(), offset + len(rest))
         return (NameValue(key, value, legacy=True),)
     pairs = []
-    for word in words:
+    for word in chain((first,), words):
         eq = word.text.find("=")
         if eq < 0:
             raise SyntaxProblem(
