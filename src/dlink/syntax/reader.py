@@ -483,7 +483,7 @@ def _can_contain_heredoc(parsed: Parsed) -> bool:
 
 def _instruction(
     parsed: Parsed,
-    line: _LogicalLine,
+    line: _LogicalLine | None,  # None only when the instruction has no words to map
     heredocs: tuple[Heredoc, ...],
     start_line: int,
     end_line: int,
@@ -513,8 +513,8 @@ def _instruction(
         content_start,
         logical,
         sub,
-        tuple([_label_token(pair, line) for pair in parsed.pairs]) if parsed.pairs else (),
-        tuple([line.token(word) for word in parsed.words]) if parsed.words else (),
+        tuple([_label_token(pair, line) for pair in parsed.pairs]) if line and parsed.pairs else (),
+        tuple([line.token(word) for word in parsed.words]) if line and parsed.words else (),
         comments,
         text,
     )
@@ -597,16 +597,17 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         escape = directives.escape
         body = stripped
         joined = _without_continuation(body, escape)
+        logical: _LogicalLine | None = None  # made for one line only when words need mapping
         if joined is None:
-            logical = _LogicalLine(starts[i - 1] + indent, body)
+            line_text = body
             kept: str | None = None  # the instruction slices its one line from the text
         else:
             logical = _LogicalLine(starts[i - 1] + indent, joined)
             i = _continue_logical(lines, starts, i, n, logical, directives, escape)
-            kept = logical.text
-        line_text = logical.text
+            line_text = kept = logical.text
         if has_foreign_bytes and NOT_UTF8.search(line_text):
-            raise _not_utf8(start_line, i, logical, text)
+            where = logical or _LogicalLine(starts[i - 1] + indent, body)
+            raise _not_utf8(start_line, i, where, text)
         try:
             parsed = split_command(line_text, escape)
         except SyntaxProblem as problem:
@@ -617,6 +618,8 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         # The next line's start when there is one: the same int object, not one more per instruction.
         end = starts[i] if i < len(starts) else starts[i - 1] + len(lines[i - 1])
         line_start = starts[start_line - 1]
+        if logical is None and (parsed.pairs or parsed.words or parsed.sub is not None):
+            logical = _LogicalLine(line_start + indent, body)
         instructions.append(
             _instruction(
                 parsed,

@@ -402,7 +402,8 @@ def _whitespace_list(rest: str) -> tuple[str, ...]:
     if not rest:
         return ()
     # Words such as "AS" and base images repeat from stage to stage: one string for each.
-    return tuple([_shared(word) for word in WHITESPACE_RUN.split(rest)])
+    known = _SHARED.get
+    return tuple([known(word) or _shared(word) for word in WHITESPACE_RUN.split(rest)])
 
 
 # Short words seen in this process, each kept once (bounded: a generated file may have
