@@ -250,10 +250,13 @@ def verify_fix(
     old = before.dockerfile
     if old is None:
         return "the file could not be read before the fix"
-    try:
-        new = parse(fixed)
-    except ParseError as error:
-        return f"the fixed text would not parse (line {error.line}: {error.reason})"
+    if after is not None and after.dockerfile is not None:
+        new = after.dockerfile  # the caller's reading of `fixed`: not parsed a second time
+    else:
+        try:
+            new = parse(fixed)
+        except ParseError as error:
+            return f"the fixed text would not parse (line {error.line}: {error.reason})"
     if (new.escape, new.directives) != (old.escape, old.directives):
         return "the fix would change the parser directives"
     keep = [_shape(i, old.escape) for i in old.instructions if i.name != "label"]
