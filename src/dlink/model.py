@@ -378,7 +378,8 @@ def _start_stage(
         stage_name = args[2].lower()
         if stage_name == args[2]:
             stage_name = args[2]  # already lower-case: no second copy of the name
-    parent = named.get(base.lower())
+    base_key = base.lower()
+    parent = named.get(base_key)
     stage = Stage(len(stages), stage_name, base, parent, instruction)
     if parent is not None:
         if stages[parent].env:
@@ -387,7 +388,7 @@ def _start_stage(
             stage.env_unknown = set(stages[parent].env_unknown)
         stage.from_scratch = stages[parent].from_scratch
     else:
-        stage.from_scratch = base.lower() == "scratch"
+        stage.from_scratch = base_key == "scratch"
     return stage
 
 
