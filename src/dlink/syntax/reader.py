@@ -571,8 +571,12 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     i = 0
     while i < n:
         content = lines[i].rstrip("\r\n")
-        indent = leading_space_len(content)
-        stripped = content[indent:] if indent else content
+        if content and content[0] in GO_SPACE:
+            indent = leading_space_len(content)
+            stripped = content[indent:]
+        else:
+            indent = 0
+            stripped = content
         is_comment = stripped[:1] == "#"
         if not directives.done:
             try:
@@ -596,7 +600,8 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         start_line = i
         escape = directives.escape
         body = stripped
-        joined = _without_continuation(body, escape)
+        last = body[-1]
+        joined = _without_continuation(body, escape) if last == escape or last in " \t" else None
         logical: _LogicalLine | None = None  # made for one line only when words need mapping
         if joined is None:
             line_text = body

@@ -402,8 +402,11 @@ def _whitespace_list(rest: str) -> tuple[str, ...]:
     if not rest:
         return ()
     # Words such as "AS" and base images repeat from stage to stage: one string for each.
+    words = rest.split(" ")
+    if "" in words or "\t" in rest or "\r" in rest or "\f" in rest or "\v" in rest:
+        words = WHITESPACE_RUN.split(rest)  # not single spaces only
     known = _SHARED.get
-    return tuple([known(word) or _shared(word) for word in WHITESPACE_RUN.split(rest)])
+    return tuple([known(word) or _shared(word) for word in words])
 
 
 # Short words seen in this process, each kept once (bounded: a generated file may have
@@ -433,6 +436,8 @@ def _dispatch(keyword: str, flags: tuple[str, ...], rest: str, start: int, escap
     if name == "run":
         values, is_json = _maybe_json(rest)
         return Parsed(keyword, flags, values, is_json, start)
+    if name == "from":
+        return Parsed(keyword, flags, _whitespace_list(rest), False, start)
     if name in ("label", "env"):
         pairs = _name_values(rest, name, escape, start)
         args: list[str] = []
@@ -448,7 +453,7 @@ def _dispatch(keyword: str, flags: tuple[str, ...], rest: str, start: int, escap
     if name in ("add", "copy", "volume"):
         values, is_json = _maybe_json_list(rest)
         return Parsed(keyword, flags, values, is_json, start)
-    if name in ("from", "expose"):
+    if name == "expose":
         return Parsed(keyword, flags, _whitespace_list(rest), False, start)
     if name in ("maintainer", "stopsignal", "user", "workdir"):
         return Parsed(keyword, flags, (rest,) if rest else (), False, start)
