@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
+from functools import cache
 
 from dlink.syntax.text import GO_SPACE
 
@@ -34,6 +35,12 @@ def _plain_run(escape: str, stop: str) -> Callable[[str, int], re.Match[str] | N
         special = "".join(sorted(GO_SPACE)) + "$<'\"" + escape + stop
         found = _PLAIN_RUNS[escape, stop] = re.compile("[^" + re.escape(special) + "]+").match
     return found
+
+
+@cache
+def _quoted_run(escape: str) -> Callable[[str, int], re.Match[str] | None]:
+    """The `match` of a run inside double quotes that is copied as it is (no `"`, `$`, escape)."""
+    return re.compile('[^"$' + re.escape(escape) + "]+").match
 
 
 class LexError(ValueError):
@@ -253,24 +260,29 @@ class ShellLex:
         ch = self._next()
         if self.raw_quotes:
             out.append(ch)
-        while True:
-            ch = self._next()
-            if ch == _EOF:
-                raise LexError(
-                    "unexpected end of statement while looking for matching single-quote"
-                )
-            if ch == "'":
-                if self.raw_quotes:
-                    out.append(ch)
-                return "".join(out)
-            out.append(ch)
+        # Everything up to the closing quote is kept as it is.
+        close = self._src.find("'", self._pos)
+        if close < 0:
+            self._pos = len(self._src)
+            raise LexError("unexpected end of statement while looking for matching single-quote")
+        out.append(self._src[self._pos : close])
+        self._pos = close + 1
+        if self.raw_quotes:
+            out.append("'")
+        return "".join(out)
 
     def _double_quote(self) -> str:
         out: list[str] = []
         ch = self._next()
         if self.raw_quotes:
             out.append(ch)
+        plain = _quoted_run(self.escape)
         while True:
+            run = plain(self._src, self._pos)
+            if run is not None:
+                out.append(run.group())
+                self._pos = run.end()
+                continue
             peek = self._peek()
             if peek == _EOF:
                 raise LexError(
