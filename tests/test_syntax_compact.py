@@ -123,3 +123,23 @@ def test_token_spans_are_the_words_in_the_file(data: bytes) -> None:
         assert text[value.start : value.end] == value.text
     else:
         assert value.end - value.start != len(value.text)
+
+
+def test_instructions_with_rare_fields_read_the_same_as_plain_ones() -> None:
+    from dlink.syntax import Instruction
+
+    data = b"# note\nFROM a\nRUN b\nLABEL k=v\nARG X\nONBUILD RUN c\nRUN <<EOF\nx\nEOF\nRUN d \\\n  e\n"
+    instructions = parse(data).instructions
+    assert all(isinstance(i, Instruction) for i in instructions)
+    first, plain = instructions[0], instructions[1]
+    assert first.comments == ("note",) and plain.comments == ()
+    assert plain.pairs == () and plain.words == () and plain.heredocs == () and plain.sub is None
+    assert [p.key.text for p in instructions[2].pairs] == ["k"]
+    assert [w.text for w in instructions[3].words] == ["X"]
+    assert instructions[4].sub is not None and instructions[4].sub.args == ("c",)
+    assert instructions[5].heredocs[0].content == "x\n"
+    assert instructions[6].logical == "RUN d   e"
+    again = parse(data).instructions
+    assert again == instructions and plain != first
+    with pytest.raises(AttributeError):
+        plain.pairs = ()  # type: ignore[misc]  # no slot: the empty default is shared

@@ -130,30 +130,58 @@ _NAMES: dict[str, str] = {}
 class Instruction:
     """One instruction: what BuildKit's parser makes of it, and where its bytes are.
 
-    A file of 200,000 instructions holds 200,000 of these, so the logical line of an
-    instruction on one physical line (nearly all of them) is not kept: `logical`
-    slices it from the file's text when asked.
+    A file of 200,000 instructions holds 200,000 of these, so they are kept small: the
+    logical line of an instruction on one physical line (nearly all of them) is not
+    kept (`logical` slices it from the file's text when asked), and the fields most
+    instructions leave empty (ONBUILD's instruction, LABEL/ENV pairs, ARG words,
+    heredocs, comments above, a kept logical line) have slots only in `_Full`, the
+    class an instruction gets when one of them is set; here they read as class-level
+    empty defaults.
     """
 
     __slots__ = (
-        "_logical",
         "_text",
         "args",
-        "comments",
         "content_start",
         "end",
         "end_line",
         "flags",
-        "heredocs",
         "json",
         "keyword",
         "name",
-        "pairs",
         "start",
         "start_line",
-        "sub",
-        "words",
     )  # fmt: skip
+
+    # Empty unless the instance is a `_Full` (whose slots hold them).
+    sub: Instruction | None = None  # ONBUILD's instruction
+    pairs: tuple[LabelToken, ...] = ()  # LABEL / ENV
+    words: tuple[Token, ...] = ()  # ARG
+    heredocs: tuple[Heredoc, ...] = ()
+    comments: tuple[str, ...] = ()  # the comment lines directly above, text after '#'
+    _logical: str | None = None
+
+    def __new__(  # noqa: PYI034 (returns a `_Full` when a rare field is set, not always `cls`)
+        cls,
+        keyword: str,
+        flags: tuple[str, ...],
+        args: tuple[str, ...],
+        json: bool,
+        heredocs: tuple[Heredoc, ...],
+        start_line: int,
+        end_line: int,
+        start: int,
+        end: int,
+        content_start: int,
+        logical: str | None,
+        sub: Instruction | None = None,
+        pairs: tuple[LabelToken, ...] = (),
+        words: tuple[Token, ...] = (),
+        comments: tuple[str, ...] = (),
+        text: str = "",
+    ) -> Instruction:
+        full = heredocs or logical is not None or sub is not None or pairs or words or comments
+        return object.__new__(_Full if full else cls)
 
     def __init__(
         self,
@@ -169,10 +197,10 @@ class Instruction:
         content_start: int,  # where the keyword starts (after indentation)
         # The logical line as BuildKit joins it; None: text[content_start:] to the line's end.
         logical: str | None,
-        sub: Instruction | None = None,  # ONBUILD's instruction
-        pairs: tuple[LabelToken, ...] = (),  # LABEL / ENV
-        words: tuple[Token, ...] = (),  # ARG
-        comments: tuple[str, ...] = (),  # the comment lines directly above, text after '#'
+        sub: Instruction | None = None,
+        pairs: tuple[LabelToken, ...] = (),
+        words: tuple[Token, ...] = (),
+        comments: tuple[str, ...] = (),
         text: str = "",  # the file's text (read only when `logical` is None)
     ) -> None:
         self.keyword = keyword
@@ -185,18 +213,19 @@ class Instruction:
         self.flags = flags
         self.args = args
         self.json = json
-        self.heredocs = heredocs
         self.start_line = start_line
         self.end_line = end_line
         self.start = start
         self.end = end
         self.content_start = content_start
-        self.sub = sub
-        self.pairs = pairs
-        self.words = words
-        self.comments = comments
-        self._logical = logical
         self._text = text if logical is None else ""
+        if self.__class__ is _Full:
+            self.heredocs = heredocs
+            self.sub = sub
+            self.pairs = pairs
+            self.words = words
+            self.comments = comments
+            self._logical = logical
 
     @property
     def logical(self) -> str:
@@ -214,9 +243,8 @@ class Instruction:
         )  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, Instruction):
             return NotImplemented
-        assert isinstance(other, Instruction)
         return self._key() == other._key()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
@@ -227,6 +255,12 @@ class Instruction:
             f"json={self.json!r}, start_line={self.start_line}, end_line={self.end_line}, "
             f"start={self.start}, end={self.end})"
         )
+
+
+class _Full(Instruction):
+    """An instruction with at least one of the fields most leave empty."""
+
+    __slots__ = ("_logical", "comments", "heredocs", "pairs", "sub", "words")
 
 
 class Lines(Sequence[str]):
