@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from dlink.directives import scan
 from dlink.edits import apply_edits
 from dlink.findings import Finding
 from dlink.model import DEFAULT_PLATFORM, Model, ModelError, build
+from dlink.record import Record
 from dlink.rules import ALL_RULES, RULES_BY_CODE, SOURCE_KEY, Context, Subject
 from dlink.rules.dlk000_unreadable import finding as unreadable_finding
 from dlink.syntax import Dockerfile, Instruction, ParseError, parse
@@ -28,10 +28,12 @@ MAX_ROUNDS = 10
 _SOURCE_FIXES = frozenset({"DLK101", "DLK102", "DLK109"})
 
 
-@dataclass(frozen=True)
-class Selection:
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
+class Selection(Record):
+    __slots__ = ("ignore", "select")
+
+    def __init__(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> None:
+        self.select = select
+        self.ignore = ignore
 
     def wants(self, code: str) -> bool:
         from dlink.config import code_selected
@@ -39,22 +41,43 @@ class Selection:
         return code_selected(code, self.select, self.ignore)
 
 
-@dataclass(frozen=True)
-class Analysis:
-    findings: list[Finding]
-    dockerfile: Dockerfile | None  # None when the file could not be read
-    skipped: bool = False  # `# dlink: skip-file`
-    model: Model | None = None  # built (for the first platform) unless unreadable or skipped
-    models: tuple[Model, ...] = ()  # one per platform
+EVERY_RULE = Selection()
 
 
-@dataclass(frozen=True)
-class FixResult:
-    data: bytes  # the fixed file (the input when nothing changed or the fix was withheld)
-    changed: bool
-    fixed: int  # edits applied
-    remaining: list[Finding]  # what is still wrong after fixing (before, when withheld)
-    withheld: str | None = None  # why a fix was computed but must not be written
+class Analysis(Record):
+    __slots__ = ("dockerfile", "findings", "model", "models", "skipped")
+
+    def __init__(
+        self,
+        findings: list[Finding],
+        dockerfile: Dockerfile | None,  # None when the file could not be read
+        skipped: bool = False,  # `# dlink: skip-file`
+        model: Model | None = None,  # built (for the first platform) unless unreadable or skipped
+        models: tuple[Model, ...] = (),  # one per platform
+    ) -> None:
+        self.findings = findings
+        self.dockerfile = dockerfile
+        self.skipped = skipped
+        self.model = model
+        self.models = models
+
+
+class FixResult(Record):
+    __slots__ = ("changed", "data", "fixed", "remaining", "withheld")
+
+    def __init__(
+        self,
+        data: bytes,  # the fixed file (the input when nothing changed or the fix was withheld)
+        changed: bool,
+        fixed: int,  # edits applied
+        remaining: list[Finding],  # what is still wrong after fixing (before, when withheld)
+        withheld: str | None = None,  # why a fix was computed but must not be written
+    ) -> None:
+        self.data = data
+        self.changed = changed
+        self.fixed = fixed
+        self.remaining = remaining
+        self.withheld = withheld
 
 
 def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
@@ -75,7 +98,7 @@ def _merge(per_platform: list[tuple[str, list[Finding]]]) -> list[Finding]:
     return merged
 
 
-def analyse(data: bytes, context: Context, selection: Selection = Selection()) -> Analysis:
+def analyse(data: bytes, context: Context, selection: Selection = EVERY_RULE) -> Analysis:
     """All findings for one file's bytes, for every platform of the context."""
     # Parsing and modelling make millions of small objects and next to no reference
     # cycles, so the cyclic collector would mostly rescan them, again and again (a
@@ -123,7 +146,7 @@ def _analyse(data: bytes, context: Context, selection: Selection) -> Analysis:
 
 
 def fix(
-    data: bytes, context: Context, selection: Selection = Selection(), *, unsafe_fixes: bool = False
+    data: bytes, context: Context, selection: Selection = EVERY_RULE, *, unsafe_fixes: bool = False
 ) -> FixResult:
     """Apply fixes round by round (bounded) until no fixable finding is left, then verify.
 
@@ -226,10 +249,13 @@ def verify_fix(
     old = before.dockerfile
     if old is None:
         return "the file could not be read before the fix"
-    try:
-        new = parse(fixed)
-    except ParseError as error:
-        return f"the fixed text would not parse (line {error.line}: {error.reason})"
+    if after is not None and after.dockerfile is not None:
+        new = after.dockerfile  # the caller's reading of `fixed`: not parsed a second time
+    else:
+        try:
+            new = parse(fixed)
+        except ParseError as error:
+            return f"the fixed text would not parse (line {error.line}: {error.reason})"
     if (new.escape, new.directives) != (old.escape, old.directives):
         return "the fix would change the parser directives"
     keep = [_shape(i, old.escape) for i in old.instructions if i.name != "label"]
@@ -272,13 +298,15 @@ def verify_fix(
     return None
 
 
-@dataclass(frozen=True)
-class SourceLabelPlan:
+class SourceLabelPlan(Record):
     """What build-push needs to know about a Dockerfile's source label."""
 
-    ok: bool  # the image's source label equals the repository URL, in canonical form
-    current: str | None  # the label's value as the image would get it
-    fixed: bytes | None  # the whole file with the label fixed; None when it cannot be fixed
+    __slots__ = ("current", "fixed", "ok")
+
+    def __init__(self, ok: bool, current: str | None, fixed: bytes | None) -> None:
+        self.ok = ok  # the image's source label equals the repository URL, in canonical form
+        self.current = current  # the label's value as the image would get it
+        self.fixed = fixed  # the whole file with the label fixed; None when it cannot be fixed
 
 
 def source_label_plan(

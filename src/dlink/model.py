@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from functools import cache
 
+from dlink.record import Record
 from dlink.syntax import Dockerfile, Instruction, LabelToken
 from dlink.syntax.lexer import LexError, ShellLex, WordResult
 
@@ -56,7 +57,10 @@ def platform_args(target: str, build: str = DEFAULT_PLATFORM) -> dict[str, str]:
     return values
 
 
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
+@cache
+def _platform() -> re.Pattern[str]:
+    """`os/arch[/variant]` (only `--platform` needs it: compiled then)."""
+    return re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?\Z")
 
 
 def parse_platforms(items: list[str]) -> tuple[str, ...]:
@@ -66,50 +70,134 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
     for item in items:
         for part in item.split(","):
             platform = part.strip().lower()
-            if not _PLATFORM.match(platform):
+            if not _platform().match(platform):
                 raise ValueError(f"--platform {part.strip()!r} is not os/arch[/variant], e.g. linux/arm64")
             if platform not in platforms:
                 platforms.append(platform)
     return tuple(platforms) or (DEFAULT_PLATFORM,)
 
 
-@dataclass(frozen=True, slots=True)
-class LabelSetting:
+# One empty set for every label and stage that has no names to keep (most of them).
+_NO_NAMES: frozenset[str] = frozenset()
+# The ENV of every stage that has none. Only `build` writes a stage's ENV, and it
+# gives the stage a mapping of its own first (Stage.own_env).
+_NO_ENV: dict[str, str] = {}
+
+
+class LabelSetting(Record):
     """One label as an instruction sets it, expanded where possible."""
 
-    key: str
-    value: str
-    unresolved: frozenset[str]  # variables with no value at lint time
-    instruction: Instruction
-    token: LabelToken
-    stage: int
-    # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
-    # used here without an ARG line in the stage: empty at build time, whatever
-    # --build-arg says.
-    out_of_scope: frozenset[str] = frozenset()
+    __slots__ = ("instruction", "key", "out_of_scope", "stage", "token", "unresolved", "value")
+
+    def __init__(
+        self,
+        key: str,
+        value: str,
+        unresolved: frozenset[str],  # variables with no value at lint time
+        instruction: Instruction,
+        token: LabelToken,
+        stage: int,
+        # Global ARGs (declared before the first FROM, or BuildKit's platform ARGs)
+        # used here without an ARG line in the stage: empty at build time, whatever
+        # --build-arg says.
+        out_of_scope: frozenset[str] = _NO_NAMES,
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.unresolved = unresolved
+        self.instruction = instruction
+        self.token = token
+        self.stage = stage
+        self.out_of_scope = out_of_scope
 
 
-@dataclass(slots=True)
 class Stage:
-    index: int
-    name: str | None  # lower-cased, as BuildKit matches it
-    base: str  # the expanded image reference (or stage name)
-    parent: int | None  # index of the stage this one is built FROM, if any
-    from_instruction: Instruction
-    instructions: list[Instruction] = field(default_factory=list)
-    labels: list[LabelSetting] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    from_scratch: bool = False  # the lineage starts at `scratch`: no unknown base ENV
-    # ENV names whose value dlink cannot know (from an unresolved variable).
-    env_unknown: set[str] = field(default_factory=set)
+    """One stage while it is built and after. A file may have 200,000 of them: the
+    containers most stages leave empty (labels, unknown ENV names) are made on first use."""
+
+    __slots__ = (
+        "_labels",
+        "base",
+        "env",
+        "env_unknown",
+        "from_instruction",
+        "from_scratch",
+        "index",
+        "instructions",
+        "name",
+        "parent",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        index: int,
+        name: str | None,  # lower-cased, as BuildKit matches it
+        base: str,  # the expanded image reference (or stage name)
+        parent: int | None,  # index of the stage this one is built FROM, if any
+        from_instruction: Instruction,
+        instructions: list[Instruction] | None = None,
+        labels: list[LabelSetting] | None = None,
+        env: dict[str, str] | None = None,
+        from_scratch: bool = False,  # the lineage starts at `scratch`: no unknown base ENV
+        # ENV names whose value dlink cannot know (from an unresolved variable).
+        env_unknown: set[str] | frozenset[str] = _NO_NAMES,
+    ) -> None:
+        self.index = index
+        self.name = name
+        self.base = base
+        self.parent = parent
+        self.from_instruction = from_instruction
+        self.instructions = [] if instructions is None else instructions
+        self._labels = labels or None
+        # The stage's ENV; stages without one share an empty mapping until build sets one.
+        self.env: dict[str, str] = _NO_ENV if env is None else env
+        self.from_scratch = from_scratch
+        self.env_unknown = env_unknown
+
+    @property
+    def labels(self) -> list[LabelSetting]:
+        """The labels the stage's own instructions set, in order."""
+        return self._labels if self._labels is not None else []
+
+    def add_label(self, setting: LabelSetting) -> None:
+        if self._labels is None:
+            self._labels = [setting]
+        else:
+            self._labels.append(setting)
+
+    def own_env(self) -> dict[str, str]:
+        """The stage's ENV mapping, made its own (not the shared empty one) to write to."""
+        if self.env is _NO_ENV:
+            self.env = {}
+        return self.env
+
+    def set_env_unknown(self, name: str, unknown: bool) -> None:
+        if unknown:
+            if not isinstance(self.env_unknown, set):
+                self.env_unknown = set(self.env_unknown)
+            self.env_unknown.add(name)
+        elif name in self.env_unknown:
+            assert isinstance(self.env_unknown, set)
+            self.env_unknown.discard(name)
+
+    def __repr__(self) -> str:
+        return f"Stage(index={self.index}, name={self.name!r}, base={self.base!r}, parent={self.parent})"
 
 
-@dataclass
 class Model:
-    dockerfile: Dockerfile
-    stages: list[Stage]
-    global_args: dict[str, str | None]
-    platform: str = DEFAULT_PLATFORM
+    __slots__ = ("dockerfile", "global_args", "platform", "stages")
+
+    def __init__(
+        self,
+        dockerfile: Dockerfile,
+        stages: list[Stage],
+        global_args: dict[str, str | None],
+        platform: str = DEFAULT_PLATFORM,
+    ) -> None:
+        self.dockerfile = dockerfile
+        self.stages = stages
+        self.global_args = global_args
+        self.platform = platform
 
     def target(self, name: str | None = None) -> Stage:
         """The stage that becomes the image: the last one, or the one named by --target."""
@@ -166,8 +254,10 @@ def _unknown_in(result: WordResult, is_unknown: Callable[[str], bool], from_scra
     A variable nobody in this file defines may still come from the base image's
     ENV, so it is unknowable, unless the stage is built from scratch.
     """
+    if not result.unmatched and not result.matched:
+        return _NO_NAMES  # most words: no variable at all
     undefined = {n for n in result.unmatched if not from_scratch or is_unknown(n)}
-    return frozenset(undefined | {n for n in result.matched if is_unknown(n)})
+    return frozenset(undefined | {n for n in result.matched if is_unknown(n)}) or _NO_NAMES
 
 
 def _defaulted(raw: str, names: frozenset[str]) -> frozenset[str]:
@@ -236,8 +326,10 @@ def build(
                 except LexError:
                     continue  # BuildKit fails this ENV when it builds the stage; not a label matter
                 missing = _unknown_in(result, scope.unknown, scratch)
+                if current.env is _NO_ENV:
+                    scope.values.maps[0] = current.own_env()  # the scope reads the new mapping
                 current.env[key] = result.value
-                (current.env_unknown.add if missing else current.env_unknown.discard)(key)
+                current.set_env_unknown(key, bool(missing))
         elif name == "label":
             for pair in instruction.pairs:
                 try:
@@ -247,13 +339,17 @@ def build(
                     raise ModelError(f"LABEL: {error}", line) from None
                 missing = _unknown_in(result, scope.unknown, scratch)
                 # A global ARG the stage never declares is empty at build time.
-                out_of_scope = frozenset(
-                    n for n in result.unmatched if n in global_values or n in global_unknown
-                )
-                # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
-                fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
-                unresolved = missing - out_of_scope - fallback
-                current.labels.append(
+                out_of_scope = _NO_NAMES
+                if result.unmatched:
+                    out_of_scope = frozenset(
+                        n for n in result.unmatched if n in global_values or n in global_unknown
+                    ) or _NO_NAMES
+                unresolved = missing
+                if missing:
+                    # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
+                    fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
+                    unresolved = (missing - out_of_scope - fallback) or _NO_NAMES
+                current.add_label(
                     LabelSetting(
                         key, result.value, unresolved, instruction, pair, current.index, out_of_scope
                     )
@@ -277,15 +373,22 @@ def _start_stage(
         base = lex.process_word(args[0], global_values).value
     except LexError as error:
         raise ModelError(f"FROM: {error}", instruction.start_line) from None
-    stage_name = args[2].lower() if len(args) >= 3 and args[1].lower() == "as" else None
-    parent = named.get(base.lower())
+    stage_name = None
+    if len(args) >= 3 and args[1].lower() == "as":
+        stage_name = args[2].lower()
+        if stage_name == args[2]:
+            stage_name = args[2]  # already lower-case: no second copy of the name
+    base_key = base.lower()
+    parent = named.get(base_key)
     stage = Stage(len(stages), stage_name, base, parent, instruction)
     if parent is not None:
-        stage.env = dict(stages[parent].env)
-        stage.env_unknown = set(stages[parent].env_unknown)
+        if stages[parent].env:
+            stage.env = dict(stages[parent].env)
+        if stages[parent].env_unknown:
+            stage.env_unknown = set(stages[parent].env_unknown)
         stage.from_scratch = stages[parent].from_scratch
     else:
-        stage.from_scratch = base.lower() == "scratch"
+        stage.from_scratch = base_key == "scratch"
     return stage
 
 

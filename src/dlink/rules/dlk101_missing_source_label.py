@@ -33,6 +33,7 @@ Good:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dlink.findings import Edit, Finding, RuleInfo, Severity
 from dlink.model import ModelError, Stage
@@ -98,7 +99,7 @@ def _insertion(subject: Subject, repo_url: str) -> Edit:
     return Edit(start, anchor.end, tail + newline + line)
 
 
-def _open_continuation(lines: list[str], first: int, last: int, escape: str) -> tuple[int, int] | None:
+def _open_continuation(lines: Sequence[str], first: int, last: int, escape: str) -> tuple[int, int] | None:
     """Where the escape character of an instruction still continuing at the end of the file is:
     (0-based line, column), or None when the instruction ends normally."""
     for index in range(last - 1, first - 2, -1):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+@cache
+def _control() -> re.Pattern[str]:
+    """Control characters to show escaped (compiled on the first error, not at import)."""
+    return re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class ParseError(ValueError):
@@ -25,7 +30,7 @@ class ParseError(ValueError):
         # Bytes that are not UTF-8 (kept as lone surrogates) must not reach a printer,
         # nor control characters (a NUL, a line break) reach a terminal or a log line.
         reason = reason.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        reason = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", reason)
+        reason = _control().sub(lambda m: f"\\x{ord(m.group()):02x}", reason)
         super().__init__(f"line {line}: {reason}")
         self.reason = reason
         self.line = line

@@ -16,7 +16,7 @@ bflag.go) and dockerfile2llb (blank base names, stage names used twice).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from dlink.syntax.errors import ParseError
@@ -66,23 +66,23 @@ PLATFORM_ARGS = frozenset(
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9\-_.]*\Z")
 # parser.MustParseHeredoc: a word that is a heredoc reference.
 _HEREDOC = re.compile(r"\d*<<-?[\t\n\f\r ]*[^<]+\Z")
-# Go's time.ParseDuration: "0", or signed runs of <decimal><unit>.
-_GO_DURATION = re.compile(r"[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)\Z")
 
 
-@dataclass(frozen=True)
-class _Flag:
-    kind: str  # "bool", "string" or "strings" (may repeat)
+@cache
+def _go_duration() -> re.Pattern[str]:
+    """Go's time.ParseDuration: "0", or signed runs of <decimal><unit> (HEALTHCHECK only)."""
+    return re.compile(r"[-+]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)\Z")
 
 
-_STRING = _Flag("string")
-_STRINGS = _Flag("strings")
-_BOOL = _Flag("bool")
+# What a flag takes: one value, repeated values, or a boolean.
+_STRING = "string"
+_STRINGS = "strings"  # may repeat
+_BOOL = "bool"
 
 # The flags each instruction declares (today's BuildKit, labs flags included, so
 # that dlink never refuses what some BuildKit accepts). Instructions missing
 # here (ARG, STOPSIGNAL) never look at their flags.
-_FLAGS: dict[str, dict[str, _Flag]] = {
+_FLAGS: dict[str, dict[str, str]] = {
     "from": {"platform": _STRING},
     "copy": {
         "chown": _STRING,
@@ -269,7 +269,7 @@ def _check_healthcheck(instruction: Instruction) -> None:
         raise _Refused("Missing command after HEALTHCHECK CMD")
     for flag in ("interval", "timeout", "start-period", "start-interval"):
         value = values.get(flag, "")
-        if value and not _GO_DURATION.match(value):
+        if value and not _go_duration().match(value):
             raise _Refused(f"time: invalid duration {_go_quote(value)}")
     retries = values.get("retries", "")
     if retries:
@@ -281,6 +281,8 @@ def _check_healthcheck(instruction: Instruction) -> None:
 
 def _parse_flags(instruction: Instruction) -> dict[str, str]:
     """BFlags.Parse: every flag known to the instruction, once, with a value of its type."""
+    if not instruction.flags:
+        return {}  # most instructions
     declared = _FLAGS.get(instruction.name, {})
     values: dict[str, str] = {}
     for word in instruction.flags:
@@ -292,9 +294,9 @@ def _parse_flags(instruction: Instruction) -> dict[str, str]:
         flag = declared.get(name)
         if flag is None:
             raise _Refused(f"Unknown flag: {name}")
-        if name in values and flag.kind != "strings":
+        if name in values and flag != "strings":
             raise _Refused(f"Duplicate flag specified: {name}")
-        if flag.kind == "bool":
+        if flag == "bool":
             if has_value and not value:
                 raise _Refused(f"Missing a value on flag: {name}")
             if value.lower() not in ("", "true", "false"):

@@ -11,8 +11,9 @@ doubling inside double quotes), because agreeing with it is the point.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from functools import cache
 
 from dlink.syntax.text import GO_SPACE
 
@@ -24,15 +25,59 @@ _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 MAX_NESTING = 64
 
 
+_PLAIN_RUNS: dict[tuple[str, str], Callable[[str, int], re.Match[str] | None]] = {}
+
+
+def _plain_run(escape: str, stop: str) -> Callable[[str, int], re.Match[str] | None]:
+    """The `match` of a run of characters that need no decision of the scanner."""
+    found = _PLAIN_RUNS.get((escape, stop))
+    if found is None:
+        special = "".join(sorted(GO_SPACE)) + "$<'\"" + escape + stop
+        found = _PLAIN_RUNS[escape, stop] = re.compile("[^" + re.escape(special) + "]+").match
+    return found
+
+
+@cache
+def _quoted_run(escape: str) -> Callable[[str, int], re.Match[str] | None]:
+    """The `match` of a run inside double quotes that is copied as it is (no `"`, `$`, escape)."""
+    return re.compile('[^"$' + re.escape(escape) + "]+").match
+
+
 class LexError(ValueError):
     """A word BuildKit's lexer rejects (unterminated quote, bad substitution...)."""
 
 
-@dataclass
+# The variables of a word that uses none (most words): one empty set for all of them.
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class WordResult:
-    value: str
-    matched: set[str] = field(default_factory=set)
-    unmatched: set[str] = field(default_factory=set)
+    """An expanded word, and the variables it used that were (not) set."""
+
+    __slots__ = ("matched", "unmatched", "value")
+
+    def __init__(
+        self,
+        value: str,
+        matched: AbstractSet[str] = _NO_NAMES,
+        unmatched: AbstractSet[str] = _NO_NAMES,
+    ) -> None:
+        self.value = value
+        self.matched = matched
+        self.unmatched = unmatched
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, WordResult)
+        return (self.value, self.matched, self.unmatched) == (
+            other.value, other.matched, other.unmatched,
+        )  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"WordResult(value={self.value!r}, matched={self.matched!r}, unmatched={self.unmatched!r})"
 
 
 class _Words:
@@ -96,7 +141,8 @@ class ShellLex:
         self._pos = 0
         self._raw_escapes = raw_escapes
         self._env: Mapping[str, str] = {}
-        self._result = WordResult("")
+        self._matched: set[str] = set()
+        self._unmatched: set[str] = set()
         self._depth = 0
         # The characters the scanner acts on in process_word; a word without any is its own value.
         self._special = re.compile("[$<'\"" + re.escape(escape) + "]").search
@@ -108,11 +154,9 @@ class ShellLex:
         if self._special(word) is None:
             # Nothing to expand, unquote or unescape: the scanner would copy the word
             # as it is (most FROM images and label keys), so skip it.
-            self._result = WordResult(word)
-            return self._result
+            return WordResult(word)
         value, _ = self._start(word, env)
-        self._result.value = value
-        return self._result
+        return WordResult(value, self._matched, self._unmatched)
 
     def process_words(self, word: str, env: Mapping[str, str]) -> list[str]:
         """ProcessWords: expand, then split into words the way BuildKit does."""
@@ -126,7 +170,8 @@ class ShellLex:
         self._pos = 0
         self._env = env
         self._raw_escapes = self.raw_escapes_default
-        self._result = WordResult("")
+        self._matched = set()
+        self._unmatched = set()
         self.words_buf = []
         self._depth = 0
         try:
@@ -162,8 +207,19 @@ class ShellLex:
         words = _Words(self)
         saved = self._raw_escapes
         self._raw_escapes = raw_escapes
+        plain = _plain_run(self.escape, stop)
         try:
             while self._peek() != _EOF:
+                run = plain(self._src, self._pos)
+                if run is not None:
+                    # Characters the scanner would copy one by one into the value and the
+                    # current word (no space, quote, escape, `$`, `<` or stop among them).
+                    text = run.group()
+                    result.append(text)
+                    self.words_buf.append(text)
+                    words.in_word = True
+                    self._pos = run.end()
+                    continue
                 ch = self._peek()
                 if stop != _EOF and ch == stop:
                     self._next()
@@ -204,24 +260,29 @@ class ShellLex:
         ch = self._next()
         if self.raw_quotes:
             out.append(ch)
-        while True:
-            ch = self._next()
-            if ch == _EOF:
-                raise LexError(
-                    "unexpected end of statement while looking for matching single-quote"
-                )
-            if ch == "'":
-                if self.raw_quotes:
-                    out.append(ch)
-                return "".join(out)
-            out.append(ch)
+        # Everything up to the closing quote is kept as it is.
+        close = self._src.find("'", self._pos)
+        if close < 0:
+            self._pos = len(self._src)
+            raise LexError("unexpected end of statement while looking for matching single-quote")
+        out.append(self._src[self._pos : close])
+        self._pos = close + 1
+        if self.raw_quotes:
+            out.append("'")
+        return "".join(out)
 
     def _double_quote(self) -> str:
         out: list[str] = []
         ch = self._next()
         if self.raw_quotes:
             out.append(ch)
+        plain = _quoted_run(self.escape)
         while True:
+            run = plain(self._src, self._pos)
+            if run is not None:
+                out.append(run.group())
+                self._pos = run.end()
+                continue
             peek = self._peek()
             if peek == _EOF:
                 raise LexError(
@@ -248,9 +309,9 @@ class ShellLex:
 
     def _get_env(self, name: str) -> tuple[str, bool]:
         if name in self._env:
-            self._result.matched.add(name)
+            self._matched.add(name)
             return self._env[name], True
-        self._result.unmatched.add(name)
+        self._unmatched.add(name)
         return "", False
 
     def _process_name(self) -> str:

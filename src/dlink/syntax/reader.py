@@ -9,14 +9,19 @@ single token and leave every other byte alone.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterator, Sequence
+from functools import cache
+from itertools import accumulate
+from typing import Any, overload
 
+from dlink.record import Record
 from dlink.syntax.errors import ParseError
 from dlink.syntax.instructions import check_instructions
 from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import (
+    GO_SPACE,
     NOT_UTF8,
     DecodeError,
     byte_length,
@@ -32,83 +37,327 @@ _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\
 # BuildKit's longest line: bufio.MaxScanTokenSize - 1.
 MAX_LINE_BYTES = 65_535
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_HEREDOC_WORD = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 _HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
-_CONTINUATION = {
-    esc: re.compile(
-        "([^"
-        + re.escape(esc)
-        + "])"
-        + re.escape(esc)
-        + r"[ \t]*\Z|\A"
-        + re.escape(esc)
-        + r"[ \t]*\Z"
-    )
-    for esc in ("\\", "`")
-}
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
-    name: str
-    fd: int
-    expand: bool
-    chomp: bool
-    content: str  # the body lines exactly as written, line endings included
+@cache
+def _heredoc_word() -> re.Pattern[str]:
+    """A word that may start a heredoc (compiled for the first `<<` line, not at import)."""
+    return re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 
 
-@dataclass(frozen=True, slots=True)
+def _without_continuation(content: str, escape: str) -> str | None:
+    """The line without its continuation (the escape character, not itself escaped, then
+    blanks to the end), or None when it does not continue. Equivalent to BuildKit's
+    `([^E])E[ \t]*$|^E[ \t]*$` search, without a regular expression for every line."""
+    end = content.rstrip(" \t") if content[-1] in " \t" else content
+    if end[-1:] != escape or (len(end) >= 2 and end[-2] == escape):
+        return None
+    return end[:-1]
+
+
+class Heredoc(Record):
+    __slots__ = ("chomp", "content", "expand", "fd", "name")
+
+    def __init__(self, name: str, fd: int, expand: bool, chomp: bool, content: str) -> None:
+        self.name = name
+        self.fd = fd
+        self.expand = expand
+        self.chomp = chomp
+        self.content = content  # the body lines exactly as written, line endings included
+
+
 class Token:
-    """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text."""
+    """A word of the file: BuildKit's text of it, and the span [start, end) it covers in the text.
 
-    text: str
-    start: int
-    end: int
+    Most words are their own text (no continuation inside, no escape dropped at the
+    end), so `end` is kept only when it is not `start + len(text)`: a LABEL or ENV of
+    200,000 pairs holds 400,000 tokens.
+    """
+
+    __slots__ = ("_end", "start", "text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text = text
+        self.start = start
+        self._end = None if end == start + len(text) else end
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text) if self._end is None else self._end
+
+    def _values(self) -> tuple[str, int, int]:
+        return (self.text, self.start, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Token)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((Token, self._values()))
+
+    def __repr__(self) -> str:
+        return f"Token(text={self.text!r}, start={self.start!r}, end={self.end!r})"
+
+    def replace(self, **changes: Any) -> Token:
+        """A copy with some of text, start, end changed (as Record.replace)."""
+        unknown = changes.keys() - {"text", "start", "end"}
+        if unknown:
+            raise TypeError(f"Token has no field {min(unknown)!r}")
+        text, start, end = self._values()
+        return Token(
+            changes.get("text", text), changes.get("start", start), changes.get("end", end)
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class LabelToken:
+class LabelToken(Record):
     """One key/value of a LABEL (or ENV) instruction."""
 
-    key: Token
-    value: Token
-    legacy: bool  # `LABEL key value` without `=`
+    __slots__ = ("key", "legacy", "value")
+
+    def __init__(self, key: Token, value: Token, legacy: bool) -> None:
+        self.key = key
+        self.value = value
+        self.legacy = legacy  # `LABEL key value` without `=`
 
 
-@dataclass(slots=True)
+# Keyword as written -> its lower-case name, one string object per spelling.
+_NAMES: dict[str, str] = {}
+
+
 class Instruction:
-    keyword: str  # as written, e.g. "FROM" or "label"
-    flags: tuple[str, ...]
-    args: tuple[str, ...]
-    json: bool
-    heredocs: tuple[Heredoc, ...]
-    start_line: int  # 1-based, inclusive, heredoc bodies included
-    end_line: int
-    start: int  # span of the instruction's whole lines in the text, last line ending included
-    end: int
-    content_start: int  # where the keyword starts (after indentation)
-    logical: str  # the logical line as BuildKit joins it
+    """One instruction: what BuildKit's parser makes of it, and where its bytes are.
+
+    A file of 200,000 instructions holds 200,000 of these, so they are kept small: the
+    logical line of an instruction on one physical line (nearly all of them) is not
+    kept (`logical` slices it from the file's text when asked), and the fields most
+    instructions leave empty (ONBUILD's instruction, LABEL/ENV pairs, ARG words,
+    heredocs, comments above, a kept logical line) have slots only in `_Full`, the
+    class an instruction gets when one of them is set; here they read as class-level
+    empty defaults.
+    """
+
+    __slots__ = (
+        "_text",
+        "args",
+        "content_start",
+        "end",
+        "end_line",
+        "flags",
+        "json",
+        "keyword",
+        "name",
+        "start",
+        "start_line",
+    )  # fmt: skip
+
+    # Empty unless the instance is a `_Full` (whose slots hold them).
     sub: Instruction | None = None  # ONBUILD's instruction
     pairs: tuple[LabelToken, ...] = ()  # LABEL / ENV
     words: tuple[Token, ...] = ()  # ARG
+    heredocs: tuple[Heredoc, ...] = ()
     comments: tuple[str, ...] = ()  # the comment lines directly above, text after '#'
+    _logical: str | None = None
+
+    def __new__(  # noqa: PYI034 (returns a `_Full` when a rare field is set, not always `cls`)
+        cls,
+        keyword: str,
+        flags: tuple[str, ...],
+        args: tuple[str, ...],
+        json: bool,
+        heredocs: tuple[Heredoc, ...],
+        start_line: int,
+        end_line: int,
+        start: int,
+        end: int,
+        content_start: int,
+        logical: str | None,
+        sub: Instruction | None = None,
+        pairs: tuple[LabelToken, ...] = (),
+        words: tuple[Token, ...] = (),
+        comments: tuple[str, ...] = (),
+        text: str = "",
+    ) -> Instruction:
+        full = heredocs or logical is not None or sub is not None or pairs or words or comments
+        return object.__new__(_Full if full else cls)
+
+    def __init__(
+        self,
+        keyword: str,  # as written, e.g. "FROM" or "label"
+        flags: tuple[str, ...],
+        args: tuple[str, ...],
+        json: bool,
+        heredocs: tuple[Heredoc, ...],
+        start_line: int,  # 1-based, inclusive, heredoc bodies included
+        end_line: int,
+        start: int,  # span of the instruction's whole lines in the text, last line ending included
+        end: int,
+        content_start: int,  # where the keyword starts (after indentation)
+        # The logical line as BuildKit joins it; None: text[content_start:] to the line's end.
+        logical: str | None,
+        sub: Instruction | None = None,
+        pairs: tuple[LabelToken, ...] = (),
+        words: tuple[Token, ...] = (),
+        comments: tuple[str, ...] = (),
+        text: str = "",  # the file's text (read only when `logical` is None)
+    ) -> None:
+        self.keyword = keyword
+        name = _NAMES.get(keyword)
+        if name is None:
+            name = sys.intern(keyword.lower())
+            if len(_NAMES) < 1000:  # bounded: a hostile file may spell keywords many ways
+                _NAMES[keyword] = name
+        self.name = name
+        self.flags = flags
+        self.args = args
+        self.json = json
+        self.start_line = start_line
+        self.end_line = end_line
+        self.start = start
+        self.end = end
+        self.content_start = content_start
+        self._text = text if logical is None else ""
+        if self.__class__ is _Full:
+            self.heredocs = heredocs
+            self.sub = sub
+            self.pairs = pairs
+            self.words = words
+            self.comments = comments
+            self._logical = logical
 
     @property
-    def name(self) -> str:
-        return self.keyword.lower()
+    def logical(self) -> str:
+        """The logical line as BuildKit joins it (continuations joined, comments left out)."""
+        if self._logical is not None:
+            return self._logical
+        line_end = self._text.find("\n", self.content_start, self.end)
+        return self._text[self.content_start : self.end if line_end < 0 else line_end].rstrip("\r")
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.keyword, self.flags, self.args, self.json, self.heredocs, self.start_line,
+            self.end_line, self.start, self.end, self.content_start, self.logical, self.sub,
+            self.pairs, self.words, self.comments,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Instruction):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return (
+            f"Instruction(keyword={self.keyword!r}, flags={self.flags!r}, args={self.args!r}, "
+            f"json={self.json!r}, start_line={self.start_line}, end_line={self.end_line}, "
+            f"start={self.start}, end={self.end})"
+        )
 
 
-@dataclass
+class _Full(Instruction):
+    """An instruction with at least one of the fields most leave empty."""
+
+    __slots__ = ("_logical", "comments", "heredocs", "pairs", "sub", "words")
+
+
+class Lines(Sequence[str]):
+    """The physical lines of a text, each with its own line ending, sliced on demand.
+
+    The reader keeps where every line starts, not a copy of every line: for a large
+    file the copies were as big again as the text, and few lines are ever looked at.
+    """
+
+    __slots__ = ("_starts", "_text")
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        self._text = text
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._starts)))]
+        starts = self._starts
+        if index < 0:
+            index += len(starts)
+        start = starts[index] if index >= 0 else starts[len(starts)]  # IndexError when out of range
+        stop = starts[index + 1] if index + 1 < len(starts) else len(self._text)
+        return self._text[start:stop]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(split_lines(self._text))
+
+
+# Files up to this many characters keep their list of lines (indexing a list is faster
+# than slicing the text); larger ones get the view.
+_KEEP_LINES_UP_TO = 1 << 20
+
+
 class Dockerfile:
-    has_bom: bool
-    text: str
-    lines: list[str]
-    line_starts: list[int]
-    escape: str
-    directives: dict[str, str]
-    instructions: list[Instruction]
-    # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    """A parsed file: its text, where its lines start, directives and instructions."""
+
+    __slots__ = (
+        "_newline",
+        "directives",
+        "escape",
+        "has_bom",
+        "instructions",
+        "line_starts",
+        "lines",
+        "spans",
+        "text",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        has_bom: bool,
+        text: str,
+        line_starts: list[int],
+        escape: str,
+        directives: dict[str, str],
+        instructions: list[Instruction],
+        # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
+        spans: list[tuple[int, int]] | None = None,
+        lines: list[str] | None = None,  # the lines of `text`, when the reader has them
+    ) -> None:
+        self.has_bom = has_bom
+        self.text = text
+        self.line_starts = line_starts
+        self.escape = escape
+        self.directives = directives
+        self.instructions = instructions
+        self.spans = [] if spans is None else spans
+        # The physical lines, each with its line ending: the reader's list for a file of
+        # ordinary size, a view that slices the text on demand for a large one (a copy of
+        # every line of a 10 MB file is 10 MB more, and few of them are ever looked at).
+        self.lines: Sequence[str] = (
+            Lines(text, line_starts) if lines is None or len(text) > _KEEP_LINES_UP_TO else lines
+        )
+        self._newline: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Dockerfile)
+        return (self.has_bom, self.text, self.escape, self.directives, self.instructions) == (
+            other.has_bom, other.text, other.escape, other.directives, other.instructions,
+        )  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Dockerfile({len(self.line_starts)} lines, {len(self.instructions)} instructions)"
 
     def to_bytes(self) -> bytes:
         """Rebuild the file from its lines: trivia and instruction spans, in order."""
@@ -121,12 +370,14 @@ class Dockerfile:
         pieces.append(self.text[cursor:])
         return encode(self.has_bom, "".join(pieces))
 
-    @cached_property
+    @property
     def newline(self) -> str:
         """The file's own line ending: the most common one, LF when there is none."""
-        crlf = sum(1 for line in self.lines if line.endswith("\r\n"))
-        lf = sum(1 for line in self.lines if line.endswith("\n")) - crlf
-        return "\r\n" if crlf > lf else "\n"
+        if self._newline is None:
+            crlf = self.text.count("\r\n")
+            lf = self.text.count("\n") - crlf
+            self._newline = "\r\n" if crlf > lf else "\n"
+        return self._newline
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a text offset."""
@@ -176,13 +427,13 @@ class _LogicalLine:
 
     __slots__ = ("_length", "_parts", "_text", "logical_starts", "sources")
 
-    def __init__(self) -> None:
-        self.sources: list[int] = []
-        self.logical_starts: list[int] = []
+    def __init__(self, source: int, text: str) -> None:
+        self.sources: list[int] = [source]
+        self.logical_starts: list[int] = [0]
         # Pieces joined once: growing one string piece by piece is quadratic.
-        self._parts: list[str] = []
-        self._length = 0
-        self._text: str | None = None
+        self._parts: list[str] = [text]
+        self._length = len(text)
+        self._text: str | None = text
 
     def add(self, source: int, text: str) -> None:
         self.sources.append(source)
@@ -195,19 +446,29 @@ class _LogicalLine:
     def text(self) -> str:
         if self._text is None:
             self._text = "".join(self._parts)
+            self._parts = [self._text]  # the pieces are not needed again
         return self._text
 
     def source_of(self, logical: int) -> int:
+        if len(self.sources) == 1:
+            return self.sources[0] + logical
         index = bisect_right(self.logical_starts, logical) - 1
         return self.sources[index] + logical - self.logical_starts[index]
 
     def token(self, word: Word) -> Token:
-        if word.end <= word.start:
-            start = (
-                self.source_of(word.start) if word.start < len(self.text) else self._end_source()
-            )
-            return Token(word.text, start, start)
-        return Token(word.text, self.source_of(word.start), self.source_of(word.end - 1) + 1)
+        start, last = word.start, word.end - 1
+        if last < start:
+            where = self.source_of(start) if start < len(self.text) else self._end_source()
+            return Token(word.text, where, where)
+        sources, starts = self.sources, self.logical_starts
+        if len(sources) == 1:
+            return Token(word.text, sources[0] + start, sources[0] + last + 1)
+        # (source_of twice, inlined: a LABEL of 200,000 pairs maps 400,000 words)
+        index = bisect_right(starts, start) - 1
+        first = sources[index] + start - starts[index]
+        if index + 1 < len(starts) and last >= starts[index + 1]:
+            index = bisect_right(starts, last) - 1
+        return Token(word.text, first, sources[index] + last - starts[index] + 1)
 
     def _end_source(self) -> int:
         last = len(self.sources) - 1
@@ -223,7 +484,7 @@ def _heredocs_in(line: str) -> list[Heredoc]:
         return []  # BuildKit ignores this error and finds no heredoc
     docs = []
     for candidate in candidates:
-        match = _HEREDOC_WORD.match(candidate)
+        match = _heredoc_word().match(candidate)
         if match is None or not match.group(3):
             continue
         rest = match.group(3)
@@ -254,19 +515,42 @@ def _can_contain_heredoc(parsed: Parsed) -> bool:
     return inner.keyword.lower() in _HEREDOC_INSTRUCTIONS and not inner.json
 
 
-def _instruction(parsed: Parsed, line: _LogicalLine, **where: object) -> Instruction:
+def _instruction(
+    parsed: Parsed,
+    line: _LogicalLine | None,  # None only when the instruction has no words to map
+    heredocs: tuple[Heredoc, ...],
+    start_line: int,
+    end_line: int,
+    start: int,
+    end: int,
+    content_start: int,
+    logical: str | None,
+    comments: tuple[str, ...],
+    text: str,
+) -> Instruction:
     sub = None
     if parsed.sub is not None:
-        sub = _instruction(parsed.sub, line, **where)
+        sub = _instruction(
+            parsed.sub, line, heredocs, start_line, end_line, start, end, content_start,
+            logical, comments, text,
+        )  # fmt: skip
     return Instruction(
-        keyword=parsed.keyword,
-        flags=parsed.flags,
-        args=parsed.args,
-        json=parsed.json,
-        sub=sub,
-        pairs=tuple(_label_token(pair, line) for pair in parsed.pairs),
-        words=tuple(line.token(word) for word in parsed.words),
-        **where,  # type: ignore[arg-type]
+        parsed.keyword,
+        parsed.flags,
+        parsed.args,
+        parsed.json,
+        heredocs,
+        start_line,
+        end_line,
+        start,
+        end,
+        content_start,
+        logical,
+        sub,
+        tuple([_label_token(pair, line) for pair in parsed.pairs]) if line and parsed.pairs else (),
+        tuple([line.token(word) for word in parsed.words]) if line and parsed.words else (),
+        comments,
+        text,
     )
 
 
@@ -308,11 +592,8 @@ def _not_utf8(start_line: int, end_line: int, logical: _LogicalLine, text: str) 
 def parse_text(has_bom: bool, text: str) -> Dockerfile:
     """Parse decoded text. Raises ParseError where BuildKit's parser would fail."""
     lines = split_lines(text)
-    starts = [0] * len(lines)
-    offset = 0
-    for index, line in enumerate(lines):
-        starts[index] = offset
-        offset += len(line)
+    starts = list(accumulate(map(len, lines), initial=0))
+    starts.pop()  # where the text ends: not a line
     directives = _Directives()
     instructions: list[Instruction] = []
     comments: list[str] = []
@@ -320,107 +601,81 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     long_line = _first_long_line(lines, has_bom)
     # The scanner stops at a long line: BuildKit reads what came before, then fails.
     n = len(lines) if long_line is None else long_line
+    no_comments: tuple[str, ...] = ()
     i = 0
     while i < n:
-        raw = lines[i]
-        content = trim_newline(raw)
-        indent = leading_space_len(content)
-        stripped = content[indent:]
-        is_comment = stripped.startswith("#")
-        try:
-            is_directive = directives.feed(stripped) if not directives.done else False
-        except SyntaxProblem as problem:
-            raise ParseError(str(problem), i + 1) from None
-        if is_comment and not is_directive:
-            note = stripped[1:].strip()
-            if note:
-                comments.append(note)  # appended in place: a copy per line is quadratic
-            else:
-                comments = []
-        i += 1
-        start_line = i
-        escape = directives.escape
-        continuation = _CONTINUATION[escape]
-        body = "" if is_comment else stripped
-        match = continuation.search(body)
-        if match is None:
-            if not body:
-                if not is_comment:
-                    comments = []
-                continue
-            ends = True
+        content = lines[i].rstrip("\r\n")
+        if content and content[0] in GO_SPACE:
+            indent = leading_space_len(content)
+            stripped = content[indent:]
         else:
-            body = body[: match.start()] + (match.group(1) or "")
-            ends = False
-        logical = _LogicalLine()
-        logical.add(starts[i - 1] + indent, body)
-        while not ends and i < n:
-            raw = lines[i]
-            content = trim_newline(raw)
+            indent = 0
+            stripped = content
+        is_comment = stripped[:1] == "#"
+        if not directives.done:
             try:
-                if not directives.done:
-                    directives.feed(content)
+                is_directive = directives.feed(stripped)
             except SyntaxProblem as problem:
                 raise ParseError(str(problem), i + 1) from None
-            i += 1
-            lead = leading_space_len(content)
-            if content[lead:].startswith("#"):
-                continue
-            if lead == len(content):
-                continue  # an empty continuation line (BuildKit warns, and goes on)
-            match = continuation.search(content)
-            if match is not None:
-                content = content[: match.start()] + (match.group(1) or "")
-            else:
-                ends = True
-            logical.add(starts[i - 1], content)
-        if has_foreign_bytes and NOT_UTF8.search(logical.text):
-            raise _not_utf8(start_line, i, logical, text)
+        else:
+            is_directive = False
+        i += 1
+        if is_comment:
+            if not is_directive:
+                note = stripped[1:].strip()
+                if note:
+                    comments.append(note)  # appended in place: a copy per line is quadratic
+                else:
+                    comments = []
+            continue
+        if not stripped:
+            comments = []
+            continue
+        start_line = i
+        escape = directives.escape
+        body = stripped
+        last = body[-1]
+        joined = _without_continuation(body, escape) if last == escape or last in " \t" else None
+        logical: _LogicalLine | None = None  # made for one line only when words need mapping
+        if joined is None:
+            line_text = body
+            kept: str | None = None  # the instruction slices its one line from the text
+        else:
+            logical = _LogicalLine(starts[i - 1] + indent, joined)
+            i = _continue_logical(lines, starts, i, n, logical, directives, escape)
+            line_text = kept = logical.text
+        if has_foreign_bytes and NOT_UTF8.search(line_text):
+            where = logical or _LogicalLine(starts[i - 1] + indent, body)
+            raise _not_utf8(start_line, i, where, text)
         try:
-            parsed = split_command(logical.text, escape)
+            parsed = split_command(line_text, escape)
         except SyntaxProblem as problem:
             raise ParseError(str(problem), start_line, i) from None
-        heredocs: list[Heredoc] = []
-        if "<<" in logical.text and _can_contain_heredoc(parsed):
-            try:
-                wanted = _heredocs_in(logical.text)
-            except SyntaxProblem as problem:
-                raise ParseError(str(problem), start_line, i) from None
-            for doc in wanted:
-                body_lines: list[str] = []
-                terminated = False
-                while i < n:
-                    raw = lines[i]
-                    i += 1
-                    candidate = trim_newline(raw)
-                    if doc.chomp:
-                        candidate = candidate.lstrip("\t")
-                    if candidate == doc.name:
-                        terminated = True
-                        break
-                    body_lines.append(raw)
-                if not terminated:
-                    raise ParseError(f"unterminated heredoc {doc.name}", start_line, i)
-                heredocs.append(
-                    Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines))
-                )
+        heredocs: tuple[Heredoc, ...] = ()
+        if "<<" in line_text and _can_contain_heredoc(parsed):
+            heredocs, i = _read_heredocs(lines, i, n, line_text, start_line)
         # The next line's start when there is one: the same int object, not one more per instruction.
         end = starts[i] if i < len(starts) else starts[i - 1] + len(lines[i - 1])
+        line_start = starts[start_line - 1]
+        if logical is None and (parsed.pairs or parsed.words or parsed.sub is not None):
+            logical = _LogicalLine(line_start + indent, body)
         instructions.append(
             _instruction(
                 parsed,
                 logical,
-                heredocs=tuple(heredocs),
-                start_line=start_line,
-                end_line=i,
-                start=starts[start_line - 1],
-                end=end,
-                content_start=starts[start_line - 1] + indent if indent else starts[start_line - 1],
-                logical=logical.text,
-                comments=tuple(comments),
+                heredocs,
+                start_line,
+                i,
+                line_start,
+                end,
+                line_start + indent if indent else line_start,
+                kept,
+                tuple(comments) if comments else no_comments,
+                text,
             )
         )
-        comments = []
+        if comments:
+            comments = []
     if long_line is not None:
         # (BuildKit says "file with no instructions" when no instruction came before it.)
         raise ParseError(
@@ -431,12 +686,84 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
     return Dockerfile(
         has_bom=has_bom,
         text=text,
-        lines=lines,
         line_starts=starts,
         escape=directives.escape,
         directives=dict(directives.seen),
         instructions=instructions,
+        lines=lines,
     )
+
+
+def _continue_logical(
+    lines: list[str],
+    starts: list[int],
+    i: int,
+    n: int,
+    logical: _LogicalLine,
+    directives: _Directives,
+    escape: str,
+) -> int:
+    """Add the continuation lines of a logical line; returns the index of the line after it."""
+    # (The body of the reader's hottest loop on real files, whose RUN lines continue for
+    # dozens of lines: the common case inlined, with no call or regular expression.)
+    while i < n:
+        content = lines[i].rstrip("\r\n")
+        if not directives.done:
+            try:
+                directives.feed(content)
+            except SyntaxProblem as problem:
+                raise ParseError(str(problem), i + 1) from None
+        i += 1
+        text = content.lstrip(" \t")
+        if not text or text[0] in GO_SPACE:
+            lead = leading_space_len(content)
+            if lead == len(content):
+                continue  # an empty continuation line (BuildKit warns, and goes on)
+            text = content[lead:]
+        if text[0] == "#":
+            continue
+        last = content[-1]
+        if last == escape:
+            end = content
+        elif last == " " or last == "\t":
+            end = content.rstrip(" \t")
+        else:
+            logical.add(starts[i - 1], content)
+            break
+        if end[-1:] == escape and (len(end) < 2 or end[-2] != escape):
+            logical.add(starts[i - 1], end[:-1])
+        else:
+            logical.add(starts[i - 1], content)
+            break
+    return i
+
+
+def _read_heredocs(
+    lines: list[str], i: int, n: int, line_text: str, start_line: int
+) -> tuple[tuple[Heredoc, ...], int]:
+    """The bodies of the heredocs a logical line starts; returns them and the next line's index."""
+    try:
+        wanted = _heredocs_in(line_text)
+    except SyntaxProblem as problem:
+        raise ParseError(str(problem), start_line, i) from None
+    heredocs: list[Heredoc] = []
+    for doc in wanted:
+        body_lines: list[str] = []
+        terminated = False
+        while i < n:
+            raw = lines[i]
+            i += 1
+            candidate = trim_newline(raw)
+            if doc.chomp:
+                candidate = candidate.lstrip("\t")
+            if candidate == doc.name:
+                terminated = True
+                break
+            body_lines.append(raw)
+        if not terminated:
+            raise ParseError(f"unterminated heredoc {doc.name}", start_line, i)
+        heredocs.append(Heredoc(doc.name, doc.fd, doc.expand, doc.chomp, "".join(body_lines)))
+    return tuple(heredocs), i
 
 
 def parse_lines(data: bytes) -> Dockerfile:

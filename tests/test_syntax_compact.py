@@ -1,0 +1,145 @@
+"""The compact representation of a parsed file gives what the full copies gave.
+
+A large file keeps no copy of its physical lines (Dockerfile.lines slices the
+text), an instruction on one line keeps no copy of its logical line, and a stage
+makes its label list and unknown-ENV set only when it has some. Each must read
+the same as what it replaced, for small files and large ones alike.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate
+
+import pytest
+
+from dlink.model import build
+from dlink.syntax import parse
+from dlink.syntax.reader import _KEEP_LINES_UP_TO, Lines
+from dlink.syntax.text import split_lines
+
+TEXTS = [
+    pytest.param("", id="empty"),
+    pytest.param("FROM a\n", id="one-line"),
+    pytest.param("FROM a", id="no-final-newline"),
+    pytest.param("FROM a\r\nRUN b\r\n\r\n", id="crlf"),
+    pytest.param("\n\n# c\r\n  x\n\r", id="blank-and-lone-cr"),
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_lines_view_reads_like_the_list_of_lines(text: str) -> None:
+    lines = split_lines(text)
+    starts = list(accumulate(map(len, lines), initial=0))[:-1]
+    view = Lines(text, starts)
+    assert len(view) == len(lines)
+    assert list(view) == lines
+    assert [view[i] for i in range(len(lines))] == lines
+    assert [view[-i] for i in range(1, len(lines) + 1)] == [
+        lines[-i] for i in range(1, len(lines) + 1)
+    ]
+    assert view[1:3] == lines[1:3]
+    for outside in (len(lines), -len(lines) - 1):
+        with pytest.raises(IndexError):
+            view[outside]
+
+
+def test_a_large_file_gets_the_view_and_the_same_lines() -> None:
+    unit = b"FROM alpine\r\nRUN true \\\n  && echo\n# note\n\n"
+    dockerfile = parse(unit * (_KEEP_LINES_UP_TO // len(unit) + 1))
+    assert isinstance(dockerfile.lines, Lines)
+    assert list(dockerfile.lines) == split_lines(dockerfile.text)
+    assert dockerfile.lines[-1] == "\n"
+    assert dockerfile.newline == "\n"  # 3 LF endings for each CRLF
+    small = parse(unit)
+    assert isinstance(small.lines, list)
+    assert (
+        dockerfile.instructions[1].logical == small.instructions[1].logical == "RUN true   && echo"
+    )
+
+
+LOGICAL = [
+    pytest.param(b"FROM a\n  RUN  b c  \n", 1, "RUN  b c  ", id="indented-trailing-blanks"),
+    pytest.param(b"FROM a\nRUN b\r\r\n", 1, "RUN b", id="carriage-returns"),
+    pytest.param(b"FROM a\nRUN b", 1, "RUN b", id="end-of-file"),
+    pytest.param(b"FROM a\nRUN a \\\n # c\n  b\n", 1, "RUN a   b", id="continued"),
+    pytest.param(b"FROM a\nRUN x \\", 1, "RUN x ", id="continued-at-end-of-file"),
+    pytest.param(b"FROM a\nRUN <<EOF\nbody\nEOF\n", 1, "RUN <<EOF", id="heredoc-first-line"),
+    pytest.param(b"FROM a\nONBUILD LABEL k=v\n", 1, "ONBUILD LABEL k=v", id="onbuild"),
+]
+
+
+@pytest.mark.parametrize(("data", "index", "logical"), LOGICAL)
+def test_logical_line_is_what_buildkit_joins(data: bytes, index: int, logical: str) -> None:
+    instruction = parse(data).instructions[index]
+    assert instruction.logical == logical
+    if instruction.sub is not None:
+        assert instruction.sub.logical == logical
+
+
+def test_stages_without_labels_or_unknown_env_share_nothing_mutable() -> None:
+    data = b"FROM alpine AS a\nENV X=$UNSET\nFROM a AS b\nLABEL k=v\nENV X=1\nFROM a\n"
+    model = build(parse(data))
+    first, second, third = model.stages
+    assert first.labels == [] and first.env_unknown == {"X"}
+    assert [s.key for s in second.labels] == ["k"] and second.env_unknown == set()
+    assert third.env_unknown == {"X"} and third.labels == []
+    first.labels.append(second.labels[0])  # the list of a stage without labels is a fresh one
+    assert model.stages[0].labels == [] and third.labels == []
+    assert model.image_labels() == [] and [s.key for s in model.image_labels("b")] == ["k"]
+
+
+def test_stages_without_env_share_one_empty_mapping_that_stays_empty() -> None:
+    from dlink.model import _NO_ENV
+
+    data = b"FROM alpine AS a\nFROM a AS b\nENV K=1\nRUN true\nFROM a AS c\nFROM b\n"
+    model = build(parse(data))
+    a, b, c, d = model.stages
+    assert a.env is _NO_ENV and c.env is _NO_ENV
+    assert b.env == {"K": "1"} and d.env == {"K": "1"} and b.env is not d.env
+    assert _NO_ENV == {}
+
+
+TOKENS = [
+    pytest.param(b"FROM a\nLABEL k=v\n", id="plain"),
+    pytest.param(b'FROM a\nLABEL "k"="a b"\n', id="quoted"),
+    pytest.param(b"FROM a\nLABEL k=ab\\\ncd\n", id="across-a-continuation"),
+    pytest.param(b"FROM a\nLABEL k=v\\", id="continuation-at-end-of-file"),
+    pytest.param(b"FROM a\nLABEL k v w\n", id="legacy"),
+]
+
+
+@pytest.mark.parametrize("data", TOKENS)
+def test_token_spans_are_the_words_in_the_file(data: bytes) -> None:
+    pair = parse(data).instructions[1].pairs[0]
+    for token in (pair.key, pair.value):
+        assert token.end >= token.start
+        assert token == token.replace() and hash(token) == hash(token.replace())
+        assert token.replace(end=token.end + 1).end == token.end + 1
+        assert repr(token).startswith(f"Token(text={token.text!r}")
+    text = data.decode()
+    key, value = pair.key, pair.value
+    assert text[key.start : key.end] == key.text
+    if b"\\\n" not in data:
+        assert text[value.start : value.end] == value.text
+    else:
+        assert value.end - value.start != len(value.text)
+
+
+def test_instructions_with_rare_fields_read_the_same_as_plain_ones() -> None:
+    from dlink.syntax import Instruction
+
+    data = b"# note\nFROM a\nRUN b\nLABEL k=v\nARG X\nONBUILD RUN c\nRUN <<EOF\nx\nEOF\nRUN d \\\n  e\n"
+    instructions = parse(data).instructions
+    assert all(isinstance(i, Instruction) for i in instructions)
+    first, plain = instructions[0], instructions[1]
+    assert first.comments == ("note",) and plain.comments == ()
+    assert plain.pairs == () and plain.words == () and plain.heredocs == () and plain.sub is None
+    assert [p.key.text for p in instructions[2].pairs] == ["k"]
+    assert [w.text for w in instructions[3].words] == ["X"]
+    assert instructions[4].sub is not None and instructions[4].sub.args == ("c",)
+    assert instructions[5].heredocs[0].content == "x\n"
+    assert instructions[6].logical == "RUN d   e"
+    again = parse(data).instructions
+    assert again == instructions and plain != first
+    with pytest.raises(AttributeError):
+        plain.pairs = ()  # type: ignore[misc]  # no slot: the empty default is shared
