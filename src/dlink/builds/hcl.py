@@ -78,7 +78,8 @@ class _Reader:
         self.text = text
         self.pos = 0
         self.depth = 0
-        self.newlines = 0  # > 0 inside brackets, where a newline is only a space
+        self.bracketed = False  # inside (), [] or ${}, where a newline is only a space
+        self.heredoc_end = -1  # just after the newline that ends the last heredoc read
 
     # -- errors and positions ------------------------------------------------------
 
@@ -101,15 +102,17 @@ class _Reader:
 
     # -- white space and comments ----------------------------------------------------
 
-    def skip(self, newlines: bool = False) -> None:
+    def skip(self, newlines: bool = False, spaces_only: bool = False) -> None:
         """Spaces and comments; newlines too where they are only spaces."""
         text = self.text
         end = len(text)
-        newlines = newlines or self.newlines > 0
+        newlines = newlines or (self.bracketed and not spaces_only)
         while self.pos < end:
             char = text[self.pos]
             if char in " \t\r" or (char == "\n" and newlines):
                 self.pos += 1
+            elif spaces_only:
+                return
             elif char == "#" or text.startswith("//", self.pos):
                 stop = text.find("\n", self.pos)
                 self.pos = end if stop < 0 else stop
@@ -120,6 +123,11 @@ class _Reader:
                 self.pos = stop + 2
             else:
                 return
+
+    def bracket(self, bracketed: bool) -> bool:
+        """Enter (or leave, for an object or a block) a place where newlines are spaces."""
+        saved, self.bracketed = self.bracketed, bracketed
+        return saved
 
     def peek(self, token: str) -> bool:
         return self.text.startswith(token, self.pos)
@@ -188,9 +196,9 @@ class _Reader:
             if name in attributes:
                 raise self.fail(f"block {name!r} has the name of an attribute", start)
             self.enter()
-            saved, self.newlines = self.newlines, 0
+            saved = self.bracket(False)
             block = self.body(top=False)
-            self.newlines = saved
+            self.bracketed = saved
             self.depth -= 1
             self.pos += 1  # the closing brace
             block["__is_block__"] = True
@@ -203,8 +211,15 @@ class _Reader:
 
     def end_of_item(self) -> None:
         self.skip()
-        if self.pos < len(self.text) and not self.peek("\n") and not self.peek("}"):
+        if not self.at_line_end():
             raise self.fail(f"expected the end of the line, found {self.describe()}")
+
+    def at_line_end(self) -> bool:
+        """At a newline, a closing brace or the end, or just past a heredoc's last line."""
+        if self.pos >= len(self.text) or self.peek("\n") or self.peek("}"):
+            return True
+        after_heredoc = self.text[self.heredoc_end : self.pos]
+        return self.heredoc_end >= 0 and not after_heredoc.strip(" \t\r")
 
     # -- expressions ----------------------------------------------------------------
 
@@ -284,12 +299,12 @@ class _Reader:
 
     def index(self) -> str:
         self.pos += 1
-        self.newlines += 1
+        saved = self.bracket(True)
         self.skip()
         key = self.expression()
         self.skip()
         self.expect("]", "']' to close the index")
-        self.newlines -= 1
+        self.bracketed = saved
         return "[" + str(_render(key, inside=True)) + "]"
 
     def splat_trailers(self) -> str:
@@ -318,19 +333,19 @@ class _Reader:
             return self.object()
         if char == "(":
             self.pos += 1
-            self.newlines += 1
+            saved = self.bracket(True)
             self.skip()
             inner = self.expression()
             self.skip()
             self.expect(")", "')'")
-            self.newlines -= 1
+            self.bracketed = saved
             return ("paren", inner)
         if text.startswith("<<", self.pos):
             return self.heredoc()
         name = self.name()
         if name is None:
             raise self.fail(f"expected an expression, found {self.describe()}")
-        self.skip()
+        self.skip(newlines=False, spaces_only=True)
         if self.peek("::") or self.peek("("):
             while self.peek("::"):
                 self.pos += 2
@@ -370,7 +385,7 @@ class _Reader:
 
     def call(self, name: str) -> Node:
         self.expect("(", "'('")
-        self.newlines += 1
+        saved = self.bracket(True)
         arguments: list[Node] = []
         expand = False
         self.skip()
@@ -387,12 +402,12 @@ class _Reader:
             self.pos += 1
             self.skip()
         self.expect(")", f"',' or ')' in the arguments of {name}()")
-        self.newlines -= 1
+        self.bracketed = saved
         return ("call", name, arguments, expand)
 
     def sequence(self) -> Node:
         self.pos += 1
-        self.newlines += 1
+        saved = self.bracket(True)
         self.skip()
         start = self.pos
         if self.name() == "for":
@@ -402,7 +417,7 @@ class _Reader:
                 value = self.expression()
                 condition = self.for_condition()
                 self.expect("]", "']' to close the for expression")
-                self.newlines -= 1
+                self.bracketed = saved
                 return ("for_tuple", intro, value, condition)
         self.pos = start
         items: list[Node] = []
@@ -414,15 +429,16 @@ class _Reader:
             self.pos += 1
             self.skip()
         self.expect("]", "',' or ']' in a list")
-        self.newlines -= 1
+        self.bracketed = saved
         return ("tuple", items)
 
     def peek_name(self) -> bool:
         return self.pos < len(self.text) and self.text[self.pos] in _NAME_START
 
     def object(self) -> Node:
+        """`{ key = value, ... }`: newlines separate elements, as commas do."""
         self.pos += 1
-        self.newlines += 1
+        saved = self.bracket(True)
         self.skip()
         start = self.pos
         if self.name() == "for":
@@ -440,11 +456,15 @@ class _Reader:
                     self.pos += 3
                 condition = self.for_condition()
                 self.expect("}", "'}' to close the for expression")
-                self.newlines -= 1
+                self.bracketed = saved
                 return ("for_object", intro, key, value, grouped, condition)
         self.pos = start
+        self.bracketed = False
         items: list[tuple[Node, Node]] = []
-        while not self.peek("}"):
+        while True:
+            self.skip(newlines=True)
+            if self.peek("}"):
+                break
             key = self.object_key()
             self.skip()
             if self.peek(":") or (self.peek("=") and not self.peek("==")):
@@ -456,9 +476,12 @@ class _Reader:
             self.skip()
             if self.peek(","):
                 self.pos += 1
-                self.skip()
+            elif not self.at_line_end():
+                raise self.fail(
+                    f"expected ',', a new line or '}}' in an object, found {self.describe()}"
+                )
         self.pos += 1
-        self.newlines -= 1
+        self.bracketed = saved
         return ("object", items)
 
     def object_key(self) -> Node:
@@ -546,12 +569,12 @@ class _Reader:
             if text.startswith("${", self.pos):
                 flush()
                 self.pos += 2
-                self.newlines += 1
+                saved = self.bracket(True)
                 self.skip()
                 inner = self.expression()
                 self.skip()
                 self.expect("}", "'}' to close the interpolation")
-                self.newlines -= 1
+                self.bracketed = saved
                 parts.append(("interpolation", inner))
                 chars_from = self.pos
                 continue
@@ -572,7 +595,7 @@ class _Reader:
         strip_open = self.peek("~")
         if strip_open:
             self.pos += 1
-        self.newlines += 1
+        saved = self.bracket(True)
         self.skip()
         keyword = self.name()
         self.skip()
@@ -600,7 +623,7 @@ class _Reader:
         if strip_close:
             self.pos += 1
         self.expect("}", "'}' to close the template directive")
-        self.newlines -= 1
+        self.bracketed = saved
         prefix = "~ " if strip_open else " "
         suffix = " ~" if strip_close else " "
         return f"%{{{prefix}{body}{suffix}}}", change
@@ -631,8 +654,11 @@ class _Reader:
                 line_end = len(text)
             line = text[line_start:line_end].rstrip("\r")
             if line.lstrip() == marker:
-                self.pos = line_start + len(line)
-                return ("heredoc", text[start : self.pos])
+                # python-hcl2's heredoc token ends with the newline after its marker, so
+                # an operator on the next line continues the expression; so it does here.
+                value = text[start : line_start + len(line)]
+                self.pos = self.heredoc_end = min(line_end + 1, len(text))
+                return ("heredoc", value)
             line_start = line_end + 1
 
 
