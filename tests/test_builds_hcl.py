@@ -392,12 +392,27 @@ def test_input_that_is_not_hcl_is_one_line_error_with_its_line(text: str, line: 
         pytest.param("x = " + 'f("${' * 100_000, id="interpolations"),
         pytest.param("a {\n" * 100_000, id="blocks"),
         pytest.param("x = " + "-" * 100_000 + "1", id="unary"),
+        pytest.param("x = " + "a ? b : " * 100_000 + "c", id="conditionals"),
+        pytest.param("a " + '"l" ' * 100_000 + "{}", id="labels"),
     ],
 )
 def test_hostile_nesting_is_an_error_not_a_recursion_error(text: str) -> None:
     with pytest.raises(HclError) as caught:
         loads(text)
     assert caught.value.line >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("x = a" + ".b" * 100_000, "${a" + ".b" * 100_000 + "}", id="attributes"),
+        pytest.param("x = a" + "[0]" * 100_000, "${a" + "[0]" * 100_000 + "}", id="indexes"),
+        pytest.param("x = 1" + "+1" * 100_000, "${1" + " + 1" * 100_000 + "}", id="operators"),
+    ],
+)
+def test_long_flat_chains_are_read_not_refused(text: str, expected: str) -> None:
+    # Flat, not nested: python-hcl2 reads them, and so must a reader that recurses.
+    assert loads(text) == {"x": expected}
 
 
 def test_nesting_up_to_the_bound_is_read() -> None:

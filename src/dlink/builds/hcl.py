@@ -187,6 +187,8 @@ class _Reader:
                             f"expected '=' or a block label after {name!r}, found {self.describe()}"
                         )
                     labels.append(label)
+                if len(labels) > MAX_DEPTH:
+                    raise self.fail(f"a block with more than {MAX_DEPTH} labels")
                 self.skip()
                 if self.peek("\n"):
                     self.skip(newlines=True)
@@ -240,17 +242,25 @@ class _Reader:
         return condition
 
     def binary(self, lowest: int) -> Node:
-        """Operators by precedence climbing: one loop per level met, not one frame each."""
+        """Operators by precedence climbing: one loop per level met, not one frame each.
+
+        python-hcl2 writes an operation out flat (`a + b * c`), so a chain is kept as its
+        text, built once: `1 + 1 + ...` makes no deep tree to recurse through later.
+        """
         left = self.unary()
+        parts: list[str] = []
         while True:
             self.skip()
             found = self.operator()
             if found is None or found[1] < lowest:
-                return left
+                return ("expr", "".join(parts)) if parts else left
             operator, level = found
             self.pos += len(operator)
             self.skip(newlines=True)
-            left = ("binary", operator, left, self.binary(level + 1))
+            right = self.binary(level + 1)
+            if not parts:
+                parts.append(_source(left))
+            parts += (f" {operator} ", _source(right))
 
     def operator(self) -> tuple[str, int] | None:
         for level, operators in enumerate(_BINARY):
@@ -268,21 +278,26 @@ class _Reader:
         return self.postfix()
 
     def postfix(self) -> Node:
+        """`a.b[0].*.c`: kept as its text, built once (as operations are, see binary)."""
         node = self.primary()
+        parts: list[str] = []
         while True:
             self.skip()
             if self.peek(".*"):
                 self.pos += 2
-                node = ("splat", node, ".*", self.splat_trailers())
+                suffix = ".*" + self.splat_trailers()
             elif self.peek("[*]"):
                 self.pos += 3
-                node = ("splat", node, "[*]", self.splat_trailers())
+                suffix = "[*]" + self.splat_trailers()
             elif self.peek(".") and not self.peek("..."):
-                node = ("suffix", node, self.attribute_access())
+                suffix = self.attribute_access()
             elif self.peek("["):
-                node = ("suffix", node, self.index())
+                suffix = self.index()
             else:
-                return node
+                return ("expr", "".join(parts)) if parts else node
+            if not parts:
+                parts.append(_source(node))
+            parts.append(suffix)
 
     def attribute_access(self) -> str:
         self.pos += 1
@@ -308,15 +323,15 @@ class _Reader:
         return "[" + str(_render(key, inside=True)) + "]"
 
     def splat_trailers(self) -> str:
-        trailers = ""
+        trailers: list[str] = []
         while True:
             self.skip()
             if self.peek(".") and not self.peek(".*") and not self.peek("..."):
-                trailers += self.attribute_access()
+                trailers.append(self.attribute_access())
             elif self.peek("[") and not self.peek("[*]"):
-                trailers += self.index()
+                trailers.append(self.index())
             else:
-                return trailers
+                return "".join(trailers)
 
     def primary(self) -> Node:
         text = self.text
@@ -719,17 +734,13 @@ def _render(node: Node, inside: bool) -> Any:
         if node[1] == "-" and isinstance(operand, (int, float)) and not isinstance(operand, bool):
             return -operand
         return _dollar(f"{node[1]}{operand}")
-    if kind == "binary":
-        rendered = f"{_render(node[2], True)} {node[1]} {_render(node[3], True)}"
+    if kind == "expr":
+        rendered = node[1]
     elif kind == "cond":
         rendered = f"{_render(node[1], True)} ? {_render(node[2], True)} : {_render(node[3], True)}"
     elif kind == "call":
         arguments = ", ".join(str(_render(argument, True)) for argument in node[2])
         rendered = f"{node[1]}({arguments}{' ...' if node[3] else ''})"
-    elif kind == "suffix":
-        rendered = f"{_render(node[1], True)}{node[2]}"
-    elif kind == "splat":
-        rendered = f"{_render(node[1], True)}{node[2]}{node[3]}"
     elif kind == "for_tuple":
         condition = f" if {_render(node[3], True)}" if node[3] is not None else ""
         rendered = f"[{node[1]}{_render(node[2], True)}{condition}]"
@@ -742,6 +753,11 @@ def _render(node: Node, inside: bool) -> Any:
     else:  # pragma: no cover - every node kind the reader makes is handled above
         raise AssertionError(kind)
     return rendered if inside else _dollar(rendered)
+
+
+def _source(node: Node) -> str:
+    """A node as it is written inside `${}`."""
+    return str(_render(node, inside=True))
 
 
 def _render_key(node: Node, inside: bool) -> Any:
