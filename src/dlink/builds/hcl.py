@@ -93,6 +93,11 @@ class _Reader:
         char = self.text[self.pos]
         if char == "\n":
             return "end of line"
+        if char in _NAME_START:
+            end = self.pos + 1
+            while end < len(self.text) and self.text[end] in _NAME_REST and end - self.pos < 40:
+                end += 1
+            return repr(self.text[self.pos : end])
         return repr(char)
 
     def enter(self) -> None:
