@@ -5,7 +5,8 @@ Usage: python benchmarks/build_sites.py [REPOSITORY ...] [--repeat N]
 Without arguments it lays out a typical repository in a temporary directory (git
 repository, 3000 files, 40 Dockerfiles, workflows with metadata-action and a
 matrix, a bake file, goreleaser, compose, a Makefile, scripts) and times it.
-Each run is a fresh process, so parser imports (PyYAML, python-hcl2) and the parse of
+Each run is a fresh process, so parser imports (PyYAML; bake HCL has its own reader,
+dlink.builds.hcl, since python-hcl2 cost ~80 ms here) and the parse of
 every bake HCL file count; the same layout without its bake HCL file shows what HCL
 costs. Times are CPU time (the
 machine is shared; wall time measures the neighbours). Also times

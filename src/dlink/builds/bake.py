@@ -1,6 +1,7 @@
 """Bake files (docker-bake.hcl, docker-bake.json, *.bake.hcl): targets, groups, inheritance.
 
-HCL is read with python-hcl2, imported only when an HCL bake file exists. A target's
+HCL is read with dlink.builds.hcl (python-hcl2 cost 150-200 ms per run and is now only
+the test oracle), imported only when an HCL bake file exists. A target's
 attributes come from the targets it `inherits` (in order), then its own; labels merge
 key by key. `${VAR}` takes the variable's default; functions stay unresolved.
 """
@@ -134,19 +135,12 @@ def _read_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _parse_hcl(text: str) -> dict[str, list[dict[str, Any]]]:
+    from dlink.builds.hcl import HclError, loads
+
     try:
-        import hcl2
-        from hcl2.utils import SerializationOptions
-    except ImportError:  # pragma: no cover - a declared dependency; a broken install
-        raise BakeError("python-hcl2 is not installed, so HCL bake files cannot be read") from None
-    try:
-        options = SerializationOptions(strip_string_quotes=True, with_comments=False)
-        document = hcl2.loads(text, serialization_options=options)
-    except Exception as error:  # noqa: BLE001 - lark raises many types for bad input
-        line = getattr(error, "line", 1)
-        first = str(error).strip().splitlines()
-        reason = first[0] if first else type(error).__name__
-        raise BakeError(f"not valid HCL: {reason}", line if isinstance(line, int) else 1) from None
+        document = loads(text)
+    except HclError as error:
+        raise BakeError(f"not valid HCL: {error.reason}", error.line) from None
     return {
         k: v
         for k, v in document.items()
