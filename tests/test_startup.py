@@ -284,3 +284,45 @@ def test_shell_completion_sees_every_command(
     )
     assert child.returncode == 0, child.stderr
     assert expected <= set(child.stdout.split())
+
+
+# The console script freezes what start-up loaded out of the cyclic collector's sight
+# (dlink.cli.entry): the collections during the run and the last one at exit then skip
+# typer's and dlink's modules, classes and functions. `main` itself, called by other
+# code, must leave the collector as it found it.
+ENTRY_PROBE = """
+import contextlib, gc, io, sys
+from dlink.cli import entry, main
+assert gc.get_freeze_count() == 0
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["--version"])
+after_main = gc.get_freeze_count()
+sys.argv = ["dlink", "--version"]
+try:
+    with contextlib.redirect_stdout(io.StringIO()):
+        entry()
+except SystemExit as stop:
+    print(stop.code, after_main, gc.get_freeze_count())
+"""
+
+
+def test_the_console_script_freezes_start_up_objects_and_main_does_not() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["dlink"] == "dlink.cli:entry"
+    assert (ROOT / "src/dlink/__main__.py").read_text().count("entry()") == 1
+    child = subprocess.run(
+        [sys.executable, "-c", ENTRY_PROBE], capture_output=True, text=True, check=True
+    )
+    code, after_main, after_entry = (int(word) for word in child.stdout.split())
+    assert (code, after_main) == (0, 0)
+    assert after_entry > 10_000  # typer's and dlink's objects, at least
+
+
+def test_python_dash_m_dlink_runs_the_entry() -> None:
+    child = subprocess.run(
+        [sys.executable, "-m", "dlink", "--version"], capture_output=True, text=True
+    )
+    assert child.returncode == 0
+    assert child.stdout.strip().endswith("0.1.0"), child.stdout

@@ -1,4 +1,4 @@
-from dlink.cli import main
+from dlink.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from dlink.cli.app import main, register_commands
+from dlink.cli.app import entry, main, register_commands
 
 # Importing dlink.cli.app bound `app` here to that submodule; drop the binding so that
 # `app` goes through __getattr__ below and comes back as the typer application.
@@ -34,4 +34,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["COMMAND_MODULES", "app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "entry", "main"]
