@@ -8,6 +8,7 @@ key by key. `${VAR}` takes the variable's default; functions stay unresolved.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Mapping
@@ -98,6 +99,7 @@ def read_bake(path: str, text: str) -> BakeFile:
             if isinstance(default, (str, int, float)) and not isinstance(default, bool):
                 variables[str(name)] = str(default)
     bake = BakeFile(path)
+    positions = _Positions(text)
     for entry in blocks.get("group") or []:
         for name, body in entry.items() if isinstance(entry, dict) else []:
             targets = body.get("targets") if isinstance(body, dict) else None
@@ -107,7 +109,7 @@ def read_bake(path: str, text: str) -> BakeFile:
             if not isinstance(body, dict):
                 continue
             name = str(name)
-            origin = Origin(path, _line_of_block(text, "target", name))
+            origin = Origin(path, positions.target_line(name))
             target = BakeTarget(name, origin)
             for key, value in body.items():
                 key = str(key)
@@ -117,7 +119,7 @@ def read_bake(path: str, text: str) -> BakeFile:
                     for label_key, label_value in value.items():
                         if label_value is None:
                             continue
-                        line = _line_of_text(text, str(label_key), origin.line)
+                        line = positions.label_line(str(label_key), origin.line)
                         target.labels[str(label_key)] = (
                             substitute(str(label_value), variables),
                             Origin(path, line),
@@ -156,19 +158,60 @@ def _substituted(value: Any, variables: Mapping[str, str]) -> Any:
     return value
 
 
-def _line_of_block(text: str, kind: str, name: str) -> int:
-    match = re.search(rf'^[ \t]*{kind}[ \t]+"?{re.escape(name)}"?[ \t]*{{', text, re.MULTILINE)
-    if match is None:
-        match = re.search(rf'"{re.escape(name)}"[ \t]*:', text)  # JSON
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+class _Positions:
+    """Line numbers in one bake file: each block header and line start found in one pass.
 
+    A search from the top of the text for every target and every label (and a regular
+    expression compiled for each target) made a bake file of many targets quadratic.
+    """
 
-def _line_of_text(text: str, needle: str, after_line: int) -> int:
-    offset = 0
-    for _ in range(after_line - 1):
-        offset = text.find("\n", offset) + 1
-    found = text.find(needle, offset)
-    return text.count("\n", 0, found) + 1 if found >= 0 else after_line
+    # `target "name" {` (quotes optional), at the start of a line.
+    _HEADER = r'^[ \t]*target[ \t]+"?([^"\n{]*?)"?[ \t]*\{'
+    # `"name":` in a JSON bake file.
+    _JSON_KEY = r'"([^"\\\n]*)"[ \t]*:'
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+        self._headers: dict[str, int] | None = None
+        self._json_keys: dict[str, int] | None = None
+
+    def _line_of_offset(self, offset: int) -> int:
+        if self._starts is None:
+            self._starts = [0]
+            self._starts.extend(m.end() for m in re.finditer("\n", self.text))
+        return bisect.bisect_right(self._starts, offset)
+
+    def target_line(self, name: str) -> int:
+        if self._headers is None:
+            self._headers = self._first_offsets(self._HEADER, re.MULTILINE)
+        offset = self._headers.get(name)
+        if offset is None:
+            if self._json_keys is None:
+                self._json_keys = self._first_offsets(self._JSON_KEY, 0)
+            offset = self._json_keys.get(name)
+        if offset is None:
+            # A name the one-pass patterns do not capture (a quote, a brace or an escape in
+            # it): looked for on its own, as rare as such names are.
+            match = re.search(
+                rf'^[ \t]*target[ \t]+"?{re.escape(name)}"?[ \t]*{{', self.text, re.MULTILINE
+            ) or re.search(rf'"{re.escape(name)}"[ \t]*:', self.text)
+            offset = match.start() if match else None
+        return self._line_of_offset(offset) if offset is not None else 1
+
+    def label_line(self, needle: str, after_line: int) -> int:
+        """The line where `needle` first appears at or after line `after_line`."""
+        self._line_of_offset(0)
+        assert self._starts is not None
+        start = self._starts[after_line - 1] if after_line <= len(self._starts) else len(self.text)
+        found = self.text.find(needle, start)
+        return self._line_of_offset(found) if found >= 0 else after_line
+
+    def _first_offsets(self, pattern: str, flags: int) -> dict[str, int]:
+        offsets: dict[str, int] = {}
+        for match in re.finditer(pattern, self.text, flags):
+            offsets.setdefault(match.group(1), match.start())
+        return offsets
 
 
 def resolve_target(
