@@ -279,20 +279,26 @@ def _names(value: Any) -> list[str]:
 
 def group_targets(bakes: list[BakeFile], names: list[str]) -> list[str]:
     """Groups expanded to their targets, in order, each once."""
-    result: list[str] = []
+    result: dict[str, None] = {}  # ordered, with a set's membership test
+    # A group expands to the same targets every time: once is enough, and a group that
+    # names itself (or a cycle of groups) cannot multiply the work at every level.
+    expanded: set[str] = set()
 
     def expand(name: str, depth: int) -> None:
         groups = [bake.groups[name] for bake in bakes if name in bake.groups]
         if groups and depth < 20:
+            if name in expanded:
+                return
+            expanded.add(name)
             for group in groups:
                 for member in group:
                     expand(member, depth + 1)
-        elif name not in result:
-            result.append(name)
+        else:
+            result.setdefault(name)
 
     for name in names:
         expand(name, 0)
-    return result
+    return list(result)
 
 
 def standalone_targets(bakes: list[BakeFile]) -> list[str]:

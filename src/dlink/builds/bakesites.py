@@ -16,7 +16,7 @@ from dlink.builds.bake import (
 )
 from dlink.builds.scanner import BakeCall, Scanner
 from dlink.builds.site import BuildSite
-from dlink.builds.values import as_glob, glob_match, has_unknowns
+from dlink.builds.values import as_glob, globs_matcher, has_unknowns
 
 _DEFAULT_FILES = ("docker-bake.json", "docker-bake.hcl", "docker-bake.override.json",
                   "docker-bake.override.hcl")  # fmt: skip
@@ -51,7 +51,8 @@ def bake_sites(root: Path, bake_files: list[str], scanner: Scanner) -> None:
         bakes = [b for b in (load(n) for n in names) if b is not None]
         targets = group_targets(bakes, call.targets)
         known = standalone_targets(bakes)
-        covered.update(t for t in known if any(glob_match(t, as_glob(n)) for n in targets))
+        builds = globs_matcher(as_glob(n) for n in targets)
+        covered.update(t for t in known if builds(t))
         for name in targets:
             if has_unknowns(name):
                 # A target named by a variable: any of the file's targets may be meant.

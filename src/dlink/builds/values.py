@@ -9,7 +9,7 @@ repository is filled in; everything else is reported as unresolved, never guesse
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from dlink.builds.site import RepoFacts
 from dlink.record import Record
@@ -156,9 +156,24 @@ def resolve(raw: str, facts: RepoFacts | None) -> Resolved:
 def glob_match(path: str, pattern: str) -> bool:
     """Whether `path` matches a glob made by `as_glob`: `*` stays within one directory,
     so `-f $DOCKERFILE` means a Dockerfile beside the build, not every one below it."""
-    regex = "".join("[^/]*" if ch == "*" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(regex, path) is not None
+    return globs_matcher([pattern])(path)
 
 
-__all__ = ["GIT_URL", "RepoFacts", "Resolved", "as_glob", "glob_match", "has_unknowns", "resolve",
+def globs_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """`glob_match` against any of `patterns`, each compiled once: a plain name is a set
+    lookup, so matching N names against M patterns costs N + M, not N times M."""
+    exact: set[str] = set()
+    regexes: list[str] = []
+    for pattern in dict.fromkeys(patterns):
+        if "*" in pattern:
+            regexes.append("".join("[^/]*" if ch == "*" else re.escape(ch) for ch in pattern))
+        else:
+            exact.add(pattern)
+    compiled = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+    return lambda path: (
+        path in exact or (compiled is not None and compiled.fullmatch(path) is not None)
+    )
+
+
+__all__ = ["GIT_URL", "RepoFacts", "Resolved", "as_glob", "glob_match", "globs_matcher", "has_unknowns", "resolve",
            "substitute"]  # fmt: skip
