@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlink.builds import scan
-from dlink.builds.bake import BakeFile, _Positions, group_targets, read_bake
+from dlink.builds.bake import (
+    MAX_INHERITANCE_DEPTH,
+    BakeFile,
+    _Positions,
+    group_targets,
+    read_bake,
+    resolve_target,
+)
 from dlink.builds.values import glob_match, globs_matcher
 
 
@@ -162,3 +169,30 @@ def test_many_targets_in_a_pushed_group(tmp_path: Path) -> None:
     assert {str(site.origin) for site in published} == {"Makefile:2"}
     # Every target is described by the call that pushes it, not again by its own block.
     assert len(result.sites) == count
+
+
+def _bake(text: str) -> list[BakeFile]:
+    return [read_bake("docker-bake.hcl", text)]
+
+
+def test_a_target_inherited_along_many_paths_is_merged_once() -> None:
+    # t39 reaches t0 along 2**39 paths; each target is merged once.
+    text = 'target "t0" {\n  tags = ["ghcr.io/acme/t"]\n  labels = { a = "b" }\n}\n' + "".join(
+        f'target "t{i}" {{\n  inherits = ["t{i - 1}", "t{i - 1}"]\n}}\n' for i in range(1, 40)
+    )
+    target = resolve_target(_bake(text), "t39")
+    assert target is not None
+    assert target.tags == ("ghcr.io/acme/t",)
+    assert [(label.key, label.raw) for label in target.labels] == [("a", "b")]
+
+
+def test_inheritance_deeper_than_the_bound_stops_without_recursing_further() -> None:
+    depth = 3_000  # deeper than Python's recursion limit
+    text = 'target "t0" {\n  tags = ["ghcr.io/acme/deep"]\n}\n' + "".join(
+        f'target "t{i}" {{\n  inherits = ["t{i - 1}"]\n}}\n' for i in range(1, depth)
+    )
+    bakes = _bake(text)
+    near = resolve_target(bakes, f"t{MAX_INHERITANCE_DEPTH - 1}")
+    assert near is not None and near.tags == ("ghcr.io/acme/deep",)
+    far = resolve_target(bakes, f"t{depth - 1}")
+    assert far is not None and far.tags == ()  # t0 lies beyond the bound: not followed

@@ -19,6 +19,10 @@ from dlink.builds.values import substitute
 from dlink.record import Record
 
 METADATA_TARGET = "docker-metadata-action"
+# Targets inherited through more levels than this are not followed (real files use a few).
+MAX_INHERITANCE_DEPTH = 64
+
+_Merged = tuple[dict[str, Any], dict[str, BuildLabel], Origin]
 
 
 class BakeError(ValueError):
@@ -220,7 +224,7 @@ def resolve_target(
     overrides: Mapping[str, Mapping[str, BuildLabel]] | None = None,
 ) -> ResolvedTarget | None:
     """A target with its inheritance applied, across all files given (later files win)."""
-    merged = _merged(bakes, name, overrides or {}, set())
+    merged = _merged(bakes, name, overrides or {}, set(), {})
     if merged is None:
         return None
     attributes, labels, origin = merged
@@ -248,9 +252,16 @@ def _merged(
     name: str,
     overrides: Mapping[str, Mapping[str, BuildLabel]],
     seen: set[str],
-) -> tuple[dict[str, Any], dict[str, BuildLabel], Origin] | None:
+    done: dict[str, _Merged | None],
+) -> _Merged | None:
+    # `done`: a target inherited along several paths (t2 inherits t1 twice, t3 inherits t2
+    # twice, ...) is merged once, not once per path: 2**depth merges before.
+    if name in done:
+        return done[name]
     if name in seen:
         return None  # inheritance cycle: bake refuses it; dlink reads no further
+    if len(seen) >= MAX_INHERITANCE_DEPTH:
+        return None  # deeper than any real bake file; read no further rather than recurse
     seen = seen | {name}
     definitions = [bake.targets[name] for bake in bakes if name in bake.targets]
     if not definitions and name not in overrides:
@@ -259,7 +270,7 @@ def _merged(
     labels: dict[str, BuildLabel] = {}
     inherits = [str(p) for d in definitions for p in _names(d.attributes.get("inherits"))]
     for parent in inherits:
-        inherited = _merged(bakes, parent, overrides, seen)
+        inherited = _merged(bakes, parent, overrides, seen, done)
         if inherited is not None:
             attributes.update(inherited[0])
             labels.update(inherited[1])
@@ -269,7 +280,8 @@ def _merged(
             labels[key] = BuildLabel(key, value, origin, f"bake target {definition.name!r}")
     labels.update(overrides.get(name, {}))
     origin = definitions[0].origin if definitions else next(iter(overrides[name].values())).origin
-    return attributes, labels, origin
+    done[name] = (attributes, labels, origin)
+    return done[name]
 
 
 def _names(value: Any) -> list[str]:
