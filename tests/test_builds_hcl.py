@@ -10,9 +10,7 @@ must be equal; the build sites a repository yields must be equal end to end too.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from dlink.builds import bake as bake_module
 from dlink.builds import scan
 from dlink.builds.bake import BakeError, read_bake
 from dlink.builds.hcl import MAX_DEPTH, HclError, loads
+from freshrun import run_fresh
 
 SRC = "org.opencontainers.image.source"
 
@@ -508,15 +507,6 @@ jobs:
     assert scan(tmp_path).sites == ours
 
 
-STARTUP_PROBE = """
-import contextlib, io, json, sys
-from dlink.cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
-
-
 def test_a_check_in_a_repository_with_a_bake_file_imports_no_hcl2_or_lark(
     tmp_path: Path,
 ) -> None:
@@ -526,22 +516,8 @@ def test_a_check_in_a_repository_with_a_bake_file_imports_no_hcl2_or_lark(
         'target "image" {\n  output = ["type=registry"]\n  tags = ["ghcr.io/acme/widget"]\n}\n'
     )
     subprocess.run(["git", "-C", str(tmp_path), "add", "."], check=True)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            STARTUP_PROBE,
-            "check",
-            "--repo-url",
-            "https://github.com/acme/widget",
-            "Dockerfile",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=True,
+    _, _, loaded = run_fresh(
+        ["check", "--repo-url", "https://github.com/acme/widget", "Dockerfile"], tmp_path
     )
-    result = json.loads(child.stdout.splitlines()[-1])
-    loaded = set(result["modules"])
     assert "dlink.builds.hcl" in loaded  # the bake file was read ...
     assert sorted(name for name in loaded if name.split(".")[0] in ("hcl2", "lark")) == []

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from freshrun import run_fresh
 from gitrepo import make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +40,9 @@ HEAVY = (
     "tempfile",
 )
 
-PROBE = """
-import contextlib, io, json, sys
-from dlink.cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
-
 
 def modules_after(argv: list[str], cwd: Path) -> set[str]:
-    child = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=cwd, check=True
-    )
-    result = json.loads(child.stdout.splitlines()[-1])
-    return set(result["modules"])
+    return run_fresh(argv, cwd)[2]
 
 
 def _typer_requirement() -> Requirement:

@@ -10,8 +10,6 @@ and that the short cut and the scan agree.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from dlink.builds import scan
 from dlink.builds.names import build_definitions, kind_of, repository_files
 from dlink.builds.plan import Planner
+from freshrun import run_fresh
 from gitrepo import git, make_repo
 
 # What the scan needs only when a file could define a build.
@@ -37,15 +36,6 @@ BUILD_READERS = frozenset(
         "yaml",
     }
 )
-
-PROBE = """
-import contextlib, io, json, sys
-from dlink.cli import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-    code = main(sys.argv[1:])
-print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
-"""
 
 WORKFLOW = """\
 on: push
@@ -68,15 +58,7 @@ UNLABELLED = "FROM alpine\nRUN true\n"
 
 def run_dlink(cwd: Path, *argv: str) -> tuple[int, str, set[str]]:
     """`dlink ARGV` in a fresh interpreter: exit code, output, every module it imported."""
-    child = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=True,
-    )
-    result = json.loads(child.stdout.splitlines()[-1])
-    return result["code"], result["out"], set(result["modules"])
+    return run_fresh(list(argv), cwd)
 
 
 def write(root: Path, files: dict[str, str]) -> None:
