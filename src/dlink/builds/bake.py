@@ -180,11 +180,14 @@ class _Positions:
         self._headers: dict[str, int] | None = None
         self._json_keys: dict[str, int] | None = None
 
-    def _line_of_offset(self, offset: int) -> int:
+    def _line_starts(self) -> list[int]:
         if self._starts is None:
             self._starts = [0]
             self._starts.extend(m.end() for m in re.finditer("\n", self.text))
-        return bisect.bisect_right(self._starts, offset)
+        return self._starts
+
+    def _line_of_offset(self, offset: int) -> int:
+        return bisect.bisect_right(self._line_starts(), offset)
 
     def target_line(self, name: str) -> int:
         if self._headers is None:
@@ -205,9 +208,8 @@ class _Positions:
 
     def label_line(self, needle: str, after_line: int) -> int:
         """The line where `needle` first appears at or after line `after_line`."""
-        self._line_of_offset(0)
-        assert self._starts is not None
-        start = self._starts[after_line - 1] if after_line <= len(self._starts) else len(self.text)
+        starts = self._line_starts()
+        start = starts[after_line - 1] if after_line <= len(starts) else len(self.text)
         found = self.text.find(needle, start)
         return self._line_of_offset(found) if found >= 0 else after_line
 
