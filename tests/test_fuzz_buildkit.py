@@ -117,6 +117,9 @@ def _agrees_with_buildkit(data: bytes) -> None:
         return
     event("BuildKit reads")
     assert model.to_bytes() == data
+    # A large file is read compactly (one-line instructions read again when asked for):
+    # the same instructions, whatever the file holds.
+    assert list(parse(data, compact=True).instructions) == list(model.instructions)
 
 
 @pytest.mark.oracle

@@ -143,3 +143,115 @@ def test_instructions_with_rare_fields_read_the_same_as_plain_ones() -> None:
     assert again == instructions and plain != first
     with pytest.raises(AttributeError):
         plain.pairs = ()  # type: ignore[misc]  # no slot: the empty default is shared
+
+
+def _reading(data: bytes, compact: bool) -> object:
+    """Everything a reading of `data` gives that the rest of dlink uses, or its error."""
+    from dlink.directives import scan
+    from dlink.model import ModelError
+    from dlink.rules import RULES_BY_CODE
+    from dlink.syntax import ParseError
+
+    try:
+        dockerfile = parse(data, compact=compact)
+    except ParseError as error:
+        return ("refused", error.reason, error.line)
+    instructions = dockerfile.instructions
+    spans = [instructions.span(i) for i in range(len(instructions))]
+    assert spans == [(i.start, i.end) for i in instructions]
+    assert list(instructions.names()) == [i.name for i in instructions]
+    assert list(instructions.start_lines()) == [i.start_line for i in instructions]
+    assert list(instructions.end_lines()) == [i.end_line for i in instructions]
+    assert dockerfile.to_bytes() == data
+    directives = scan(dockerfile, RULES_BY_CODE)
+    try:
+        model = build(dockerfile)
+        stages = [
+            (s.name, s.base, s.parent, s.start_line, s.from_instruction, s.instructions)
+            + tuple([(x.key, x.value, x.unresolved, x.instruction, x.token) for x in s.labels])
+            + (s.env, s.env_unknown)
+            for s in model.stages
+        ]
+    except ModelError as error:
+        stages = [("model error", error.reason, error.line)]
+    return (
+        list(instructions), list(dockerfile.line_starts), list(dockerfile.lines),
+        dockerfile.directives, dockerfile.escape, directives.items, directives.ignored, stages,
+    )  # fmt: skip
+
+
+def test_compact_reading_of_every_corpus_file_is_the_full_reading() -> None:
+    """A large file is read compactly (one-line instructions read again from their line
+    when asked for); every corpus file read that way must give exactly what it gives when
+    read in full: instructions, spans, lines, directives, stages and labels, or the same
+    refusal."""
+    from conftest import corpus_or_skip
+
+    corpus = corpus_or_skip()
+    names = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix not in (".tsv", ".md"))
+    assert len(names) >= 502
+    differing = [
+        str(path.relative_to(corpus))
+        for path in names
+        if _reading(path.read_bytes(), True) != _reading(path.read_bytes(), False)
+    ]
+    assert differing == []
+
+
+PREAMBLE = b"# syntax=docker/dockerfile:1\nARG BASE=alpine\n"
+SMALL = PREAMBLE + (
+    b"FROM ${BASE} AS build\n"
+    b"ARG V=1\n"
+    b"ENV A=$V B=2\n"
+    b"LABEL org.opencontainers.image.source=git@github.com:acme/widget.git\n"
+    b"RUN --mount=type=cache,target=/c make \\\n    && make install\n"
+    b"RUN <<EOF\necho hi\nEOF\n"
+    b"FROM scratch\n"
+    b"COPY --from=build /x /x\n"
+    b"# dlink: ignore=DLK106\n"
+    b"LABEL a b\n"
+    b"LABEL c d\n"
+    b"ONBUILD LABEL e=f\n"
+)
+
+
+def test_a_large_file_is_checked_and_fixed_as_its_small_part() -> None:
+    """The same Dockerfile with a stage of padding after its global ARGs, enough to be
+    read compactly: the same findings (lines moved by the padding) and the same fix (the
+    padding left alone)."""
+    from dlink.engine import analyse, fix
+    from dlink.rules import Context
+
+    head = b"FROM alpine AS pad\n"
+    padding = b"".join(b"RUN echo %d\n" % i for i in range(_KEEP_LINES_UP_TO // 12))
+    big = PREAMBLE + head + padding + SMALL[len(PREAMBLE) :]
+    assert len(big) > _KEEP_LINES_UP_TO
+    assert None in parse(big).instructions._objects  # read compactly
+    assert None not in parse(SMALL).instructions._objects
+    moved = (head + padding).count(b"\n")
+    context = Context("Dockerfile", "https://github.com/acme/widget", None, {})
+    small_findings = analyse(SMALL, context).findings
+    big_findings = analyse(big, context).findings
+    assert small_findings, "the small part has findings to compare"
+    assert [(f.code, f.line + moved, f.message) for f in small_findings] == [
+        (f.code, f.line, f.message) for f in big_findings
+    ]
+    small_fix, big_fix = fix(SMALL, context), fix(big, context)
+    assert small_fix.changed and small_fix.withheld is None
+    assert small_fix.data.startswith(PREAMBLE)
+    assert big_fix.data == PREAMBLE + head + padding + small_fix.data[len(PREAMBLE) :]
+    assert (big_fix.fixed, big_fix.withheld) == (small_fix.fixed, small_fix.withheld)
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["full", "compact"])
+def test_a_line_error_anywhere_comes_before_an_instruction_refusal(compact: bool) -> None:
+    """BuildKit reads every line before it parses instructions: an unterminated heredoc
+    at the end is what it says, even with an unknown instruction above it."""
+    from dlink.syntax import ParseError
+
+    with pytest.raises(ParseError) as caught:
+        parse(b"FROM a\nFOO bar\nRUN <<EOF\nx\n", compact=compact)
+    assert caught.value.reason == "unterminated heredoc EOF"
+    with pytest.raises(ParseError) as caught:
+        parse(b"FROM a\nFOO bar\nRUN x\n", compact=compact)
+    assert (caught.value.reason, caught.value.line) == ("unknown instruction: FOO", 2)

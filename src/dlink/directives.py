@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from dlink.record import Record
@@ -79,16 +79,16 @@ class Directives(Record):
     items: tuple[Directive, ...]
     skip_file: bool
     ignored: dict[int, frozenset[str]]  # instruction index -> codes and prefixes it ignores
-    _starts: tuple[int, ...]
-    _ends: tuple[int, ...]
+    _starts: Sequence[int]
+    _ends: Sequence[int]
 
     def __init__(
         self,
         items: tuple[Directive, ...],
         skip_file: bool,
         ignored: dict[int, frozenset[str]],
-        _starts: tuple[int, ...],
-        _ends: tuple[int, ...],
+        _starts: Sequence[int],  # each instruction's first and last line (the reader's arrays)
+        _ends: Sequence[int],
     ) -> None:
         self.items = items
         self.skip_file = skip_file
@@ -107,8 +107,8 @@ class Directives(Record):
 def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
     """Every `# dlink:` comment of the file, in one linear pass."""
     instructions = dockerfile.instructions
-    starts = tuple(i.start_line for i in instructions)
-    ends = tuple(i.end_line for i in instructions)
+    starts = instructions.start_lines()
+    ends = instructions.end_lines()
     if _PREFIX.search(dockerfile.text) is None:
         # No `dlink:` anywhere, so no directive: most files. One search in C instead of
         # the passes over every line below (a tenth of a batch's rule time).
@@ -119,14 +119,12 @@ def scan(dockerfile: Dockerfile, known_codes: Iterable[str]) -> Directives:
     # heredoc instructions mark their lines -2, since their bodies are data.
     owner = [-1] * n
     starts_at: dict[int, int] = {}
-    for index, instruction in enumerate(instructions):
-        mark = (
-            -2 if instruction.heredocs or (instruction.sub and instruction.sub.heredocs) else index
-        )
-        for line in range(instruction.start_line - 1, instruction.end_line):
+    for index in range(len(instructions)):
+        mark = -2 if instructions.has_heredoc(index) else index
+        for line in range(starts[index] - 1, ends[index]):
             owner[line] = mark
-        starts_at[instruction.start_line - 1] = index
-    first = instructions[0].start_line - 1 if instructions else n
+        starts_at[starts[index] - 1] = index
+    first = starts[0] - 1 if instructions else n
 
     comment_text: list[str | None] = [None] * n
     for line in range(n):

@@ -9,6 +9,7 @@ and the caller writes nothing.
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Mapping, Sequence
 
 from dlink.directives import scan
@@ -226,6 +227,33 @@ def _canonical_of(old: object, new: object) -> bool:
     return bool(source_repository(str(old[0])) == new[0])
 
 
+def _changed_instruction(old: Dockerfile, new: Dockerfile) -> str | None:
+    """The first instruction but LABEL that the new text builds differently, if any.
+
+    Pairs of instructions are compared one at a time: a large file's instructions are
+    made anew when asked for, and none of them need be kept. Two instructions written
+    the same (the escape character being the same) build the same, so only those whose
+    text differs are read.
+    """
+    kept = [
+        (i for i, name in enumerate(df.instructions.names()) if name != "label")
+        for df in (old, new)
+    ]
+    for where, (a, b) in enumerate(itertools.zip_longest(*kept)):
+        if a is not None and b is not None:
+            (a_start, a_end), (b_start, b_end) = old.instructions.span(a), new.instructions.span(b)
+            if (
+                a_end - a_start == b_end - b_start
+                and old.text[a_start:a_end] == new.text[b_start:b_end]
+            ):
+                continue
+        was = [_shape(old.instructions[a], old.escape)] if a is not None else []
+        now = [_shape(new.instructions[b], new.escape)] if b is not None else []
+        if was != now:
+            return f"the fix would change instruction {where + 1} (not a LABEL): {was}"
+    return None
+
+
 def verify_fix(
     before: Analysis,
     fixed: bytes,
@@ -258,11 +286,9 @@ def verify_fix(
             return f"the fixed text would not parse (line {error.line}: {error.reason})"
     if (new.escape, new.directives) != (old.escape, old.directives):
         return "the fix would change the parser directives"
-    keep = [_shape(i, old.escape) for i in old.instructions if i.name != "label"]
-    got = [_shape(i, new.escape) for i in new.instructions if i.name != "label"]
-    if keep != got:
-        where = next((n for n, (a, b) in enumerate(zip(keep, got)) if a != b), min(len(keep), len(got)))
-        return f"the fix would change instruction {where + 1} (not a LABEL): {keep[where:where + 1]}"
+    rebuilt = _changed_instruction(old, new)
+    if rebuilt is not None:
+        return rebuilt
     if after is None:
         after = analyse(fixed, context, selection)
     if after.dockerfile is None or not after.models:

@@ -180,7 +180,7 @@ def finding_anchor(model: Model | None, line: int) -> str:
         return ""
     stage = None
     for candidate in model.stages:
-        if candidate.from_instruction.start_line <= line:
+        if candidate.start_line <= line:
             stage = candidate
     if stage is None:
         return ""

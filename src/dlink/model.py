@@ -24,6 +24,7 @@ from functools import cache
 from dlink.record import Record
 from dlink.syntax import Dockerfile, Instruction, LabelToken
 from dlink.syntax.lexer import LexError, ShellLex, WordResult
+from dlink.syntax.reader import Instructions
 
 
 class ModelError(ValueError):
@@ -79,6 +80,8 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
 
 # One empty set for every label and stage that has no names to keep (most of them).
 _NO_NAMES: frozenset[str] = frozenset()
+# The instructions whose words the model reads; of the others it needs only where they are.
+_MODELLED = frozenset({"from", "arg", "env", "label"})
 # The ENV of every stage that has none. Only `build` writes a stage's ENV, and it
 # gives the stage a mapping of its own first (Stage.own_env).
 _NO_ENV: dict[str, str] = {}
@@ -113,17 +116,19 @@ class LabelSetting(Record):
 
 class Stage:
     """One stage while it is built and after. A file may have 200,000 of them: the
-    containers most stages leave empty (labels, unknown ENV names) are made on first use."""
+    containers most stages leave empty (labels, unknown ENV names) are made on first use,
+    and the stage keeps where its instructions are, not the instructions."""
 
     __slots__ = (
+        "_all",
+        "_first",
         "_labels",
+        "_stop",
         "base",
         "env",
         "env_unknown",
-        "from_instruction",
         "from_scratch",
         "index",
-        "instructions",
         "name",
         "parent",
     )  # fmt: skip
@@ -134,8 +139,8 @@ class Stage:
         name: str | None,  # lower-cased, as BuildKit matches it
         base: str,  # the expanded image reference (or stage name)
         parent: int | None,  # index of the stage this one is built FROM, if any
-        from_instruction: Instruction,
-        instructions: list[Instruction] | None = None,
+        instructions: Instructions,  # the file's
+        first: int,  # index of the stage's FROM among them
         labels: list[LabelSetting] | None = None,
         env: dict[str, str] | None = None,
         from_scratch: bool = False,  # the lineage starts at `scratch`: no unknown base ENV
@@ -146,13 +151,29 @@ class Stage:
         self.name = name
         self.base = base
         self.parent = parent
-        self.from_instruction = from_instruction
-        self.instructions = [] if instructions is None else instructions
+        self._all = instructions
+        self._first = first
+        self._stop = first + 1  # moved on as `build` reads the stage's instructions
         self._labels = labels or None
         # The stage's ENV; stages without one share an empty mapping until build sets one.
         self.env: dict[str, str] = _NO_ENV if env is None else env
         self.from_scratch = from_scratch
         self.env_unknown = env_unknown
+
+    @property
+    def from_instruction(self) -> Instruction:
+        return self._all[self._first]
+
+    @property
+    def start_line(self) -> int:
+        """The FROM line (without reading the instruction again)."""
+        return self._all.start_line(self._first)
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        """The stage's instructions after its FROM (made anew for a large file: see
+        `Instructions`)."""
+        return self._all[self._first + 1 : self._stop]
 
     @property
     def labels(self) -> list[LabelSetting]:
@@ -289,12 +310,19 @@ def build(
     scope: _Scope | None = None
     declared_unset: set[str] = set()  # ARG lines without a value that the build does not pass
 
-    if not any(i.name == "from" for i in dockerfile.instructions):
+    instructions = dockerfile.instructions
+    names = instructions.names()
+    if "from" not in names:
         raise ModelError("no FROM instruction: there is no stage to build", 1)
-    for instruction in dockerfile.instructions:
-        name = instruction.name
+    for index, name in enumerate(names):
+        if current is not None and name not in _MODELLED:
+            current._stop = index + 1  # the only thing the model needs of this instruction
+            continue
+        instruction = instructions[index]
         if name == "from":
-            current = _start_stage(instruction, stages, named, lex, global_values, global_unknown)
+            current = _start_stage(
+                instruction, index, instructions, stages, named, lex, global_values, global_unknown
+            )
             stages.append(current)
             if current.name is not None:
                 named.setdefault(current.name, current.index)
@@ -311,7 +339,7 @@ def build(
                 f"{instruction.keyword} before the first FROM: BuildKit builds only ARG there",
                 instruction.start_line,
             )
-        current.instructions.append(instruction)
+        current._stop = index + 1
         line, scratch = instruction.start_line, current.from_scratch
         if name == "arg":
             _declare_args(
@@ -360,6 +388,8 @@ def build(
 
 def _start_stage(
     instruction: Instruction,
+    index: int,
+    instructions: Instructions,
     stages: list[Stage],
     named: Mapping[str, int],
     lex: ShellLex,
@@ -380,7 +410,7 @@ def _start_stage(
             stage_name = args[2]  # already lower-case: no second copy of the name
     base_key = base.lower()
     parent = named.get(base_key)
-    stage = Stage(len(stages), stage_name, base, parent, instruction)
+    stage = Stage(len(stages), stage_name, base, parent, instructions, index)
     if parent is not None:
         if stages[parent].env:
             stage.env = dict(stages[parent].env)

@@ -81,8 +81,9 @@ def _insertion(subject: Subject, repo_url: str) -> Edit:
     """
     df = subject.dockerfile
     stage = _common_base(subject)
-    labels = [i for i in stage.instructions if i.name == "label"]
-    anchor = labels[-1] if labels else stage.from_instruction
+    # Every LABEL of a stage sets a label (an empty one is refused), so the stage's last
+    # setting names its last LABEL, without reading every instruction of the stage.
+    anchor = stage.labels[-1].instruction if stage.labels else stage.from_instruction
     value = quote_value(repo_url, '"', df.escape)
     line = f"LABEL {SOURCE_KEY}={value}"
     last = df.lines[anchor.end_line - 1]

@@ -31,7 +31,11 @@ RULE = RuleInfo(
 
 def check(subject: Subject) -> list[Finding]:
     findings = []
-    for instruction in subject.dockerfile.instructions:
+    instructions = subject.dockerfile.instructions
+    for index, name in enumerate(instructions.names()):
+        if name != "label" and name != "onbuild":
+            continue
+        instruction = instructions[index]
         target = instruction.sub or instruction
         if target.name != "label":
             continue

@@ -7,8 +7,9 @@ an invalid stage name, LABEL/ENV/ARG without a name, COPY/ADD without a
 destination, flags an instruction does not take, and so on. A file that fails
 here never builds, so dlink must not read it as good, nor write one.
 
-`check_instructions` runs those checks over a parsed file and raises the first
-refusal, in file order, as BuildKit would. Messages are BuildKit's own words.
+`InstructionChecker` makes those checks as the reader reads each instruction and
+keeps the first refusal, in file order, as BuildKit would; `check_instructions`
+makes them over a file already read. Messages are BuildKit's own words.
 The behaviour follows BuildKit's frontend/dockerfile/instructions (parse.go,
 bflag.go) and dockerfile2llb (blank base names, stage names used twice).
 """
@@ -132,35 +133,59 @@ class _Refused(Exception):
     """One instruction's refusal, before its location is attached."""
 
 
-def check_instructions(dockerfile: Dockerfile) -> None:
-    """Raise ParseError (instruction_level) at the first instruction BuildKit refuses."""
-    global_args: set[str] = set()
-    stage_names: set[str] = set()
-    in_stage = False
-    lex = ShellLex(dockerfile.escape)
-    for instruction in dockerfile.instructions:
+class InstructionChecker:
+    """BuildKit's instruction parser, fed one instruction at a time in file order.
+
+    It keeps the first refusal (`refusal`) instead of raising it, so that the reader can
+    check each instruction as it reads it and still let its own line errors, anywhere
+    in the file, come first, as BuildKit reads every line before it parses instructions.
+    """
+
+    __slots__ = ("_global_args", "_in_stage", "_lex", "_stage_names", "refusal")
+
+    def __init__(self) -> None:
+        self._global_args: set[str] = set()
+        self._stage_names: set[str] = set()
+        self._in_stage = False
+        self._lex: ShellLex | None = None
+        self.refusal: ParseError | None = None
+
+    def feed(self, instruction: Instruction, escape: str) -> None:
+        if self.refusal is not None:
+            return
         try:
             _check(instruction)
             name = instruction.name
             if name == "from":
-                _check_base(instruction, lex, global_args)
+                if self._lex is None:
+                    self._lex = ShellLex(escape)
+                _check_base(instruction, self._lex, self._global_args)
                 stage = _stage_name(instruction)
                 if stage is not None:
-                    if stage in stage_names:
+                    if stage in self._stage_names:
                         raise _Refused(f"duplicate stage name {_go_quote(stage)}")
-                    stage_names.add(stage)
-                in_stage = True
-            elif name == "arg" and not in_stage:
-                global_args.update(_arg_name(word) for word in instruction.args)
+                    self._stage_names.add(stage)
+                self._in_stage = True
+            elif name == "arg" and not self._in_stage:
+                self._global_args.update(_arg_name(word) for word in instruction.args)
             # An instruction other than ARG before the first FROM ("no build stage
             # in current context") is left to the model, which says it plainly.
         except _Refused as refusal:
-            raise ParseError(
+            self.refusal = ParseError(
                 str(refusal),
                 instruction.start_line,
                 instruction.end_line,
                 instruction_level=True,
-            ) from None
+            )
+
+
+def check_instructions(dockerfile: Dockerfile) -> None:
+    """Raise ParseError (instruction_level) at the first instruction BuildKit refuses."""
+    checker = InstructionChecker()
+    for instruction in dockerfile.instructions:
+        checker.feed(instruction, dockerfile.escape)
+        if checker.refusal is not None:
+            raise checker.refusal
 
 
 def _arg_name(word: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -18,7 +19,7 @@ from typing import Any, overload
 
 from dlink.record import Record
 from dlink.syntax.errors import ParseError
-from dlink.syntax.instructions import check_instructions
+from dlink.syntax.instructions import InstructionChecker
 from dlink.syntax.lexer import LexError, ShellLex
 from dlink.syntax.text import (
     GO_SPACE,
@@ -263,6 +264,140 @@ class _Full(Instruction):
     __slots__ = ("_logical", "comments", "heredocs", "pairs", "sub", "words")
 
 
+class Instructions(Sequence[Instruction]):
+    """A file's instructions in order, each read again from its line when a compact file is asked for it.
+
+    A file of ordinary size keeps every instruction as an object. A large one (over
+    `_KEEP_LINES_UP_TO` characters, or parsed with `compact=True`) keeps an instruction
+    that sits on one physical line without a heredoc (nearly all of them) as its line
+    number and its name only, and reads that line again when the instruction is asked
+    for: 200,000 one-line instructions held as objects took 20 to 40 times the file's
+    size. Code that walks every instruction should look at `names()` first and ask only
+    for the instructions it needs; each one asked for is a new object.
+    """
+
+    __slots__ = (
+        "_comments", "_end_lines", "_escape", "_line_starts", "_names", "_objects",
+        "_start_lines", "_text",
+    )  # fmt: skip
+
+    def __init__(self, text: str = "", line_starts: Sequence[int] = (), escape: str = "\\") -> None:
+        self._text = text
+        self._line_starts = line_starts
+        self._escape = escape
+        self._objects: list[Instruction | None] = []  # None: read again from its line
+        self._names: list[str] = []
+        self._start_lines = array("l")
+        self._end_lines = array("l")
+        self._comments: dict[int, tuple[str, ...]] = {}  # of compact instructions that have some
+
+    @classmethod
+    def of(cls, instructions: Sequence[Instruction]) -> Instructions:
+        """Every instruction kept as the object given."""
+        result = cls()
+        for instruction in instructions:
+            result.append(instruction)
+        return result
+
+    def append(self, instruction: Instruction, compact: bool = False) -> None:
+        """Add the next instruction; `compact` keeps only its line (one line, no heredoc)."""
+        if compact:
+            assert instruction.start_line == instruction.end_line and not instruction.heredocs
+            if instruction.comments:
+                self._comments[len(self._objects)] = instruction.comments
+        self._objects.append(None if compact else instruction)
+        self._names.append(instruction.name)
+        self._start_lines.append(instruction.start_line)
+        self._end_lines.append(instruction.end_line)
+
+    def names(self) -> Sequence[str]:
+        """Each instruction's lower-case name, without making any instruction."""
+        return self._names
+
+    def start_line(self, index: int) -> int:
+        return self._start_lines[index]
+
+    def end_line(self, index: int) -> int:
+        return self._end_lines[index]
+
+    def start_lines(self) -> Sequence[int]:
+        """Each instruction's first line (1-based), without making any instruction."""
+        return self._start_lines
+
+    def end_lines(self) -> Sequence[int]:
+        return self._end_lines
+
+    def has_heredoc(self, index: int) -> bool:
+        """Whether the instruction (or ONBUILD's) has a heredoc: never a compact one."""
+        instruction = self._objects[index]
+        if instruction is None:
+            return False
+        return bool(instruction.heredocs or (instruction.sub and instruction.sub.heredocs))
+
+    def span(self, index: int) -> tuple[int, int]:
+        """[start, end) of the instruction's whole lines in the text, without making it."""
+        starts = self._line_starts
+        instruction = self._objects[index]
+        if instruction is not None or not starts:
+            assert instruction is not None
+            return instruction.start, instruction.end
+        last = self._end_lines[index]
+        end = starts[last] if last < len(starts) else len(self._text)
+        return starts[self._start_lines[index] - 1], end
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    @overload
+    def __getitem__(self, index: int) -> Instruction: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Instruction]: ...
+
+    def __getitem__(self, index: int | slice) -> Instruction | list[Instruction]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._objects)))]
+        instruction = self._objects[index]
+        if instruction is not None:
+            return instruction
+        if index < 0:
+            index += len(self._objects)
+        return self._read_again(index)
+
+    def __iter__(self) -> Iterator[Instruction]:
+        for index, instruction in enumerate(self._objects):
+            yield instruction if instruction is not None else self._read_again(index)
+
+    def _read_again(self, index: int) -> Instruction:
+        """The instruction of one physical line, as the reader made it."""
+        start_line = self._start_lines[index]
+        start, end = self.span(index)
+        content = self._text[start:end].rstrip("\r\n")
+        indent = leading_space_len(content)
+        body = content[indent:]
+        parsed = split_command(body, self._escape)
+        logical = None
+        if parsed.pairs or parsed.words or parsed.sub is not None:
+            logical = _LogicalLine(start + indent, body)
+        comments = self._comments.get(index, ())
+        return _instruction(
+            parsed, logical, (), start_line, start_line, start, end, start + indent, None,
+            comments, self._text,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Instructions):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Instructions({len(self)})"
+
+
 class Lines(Sequence[str]):
     """The physical lines of a text, each with its own line ending, sliced on demand.
 
@@ -272,7 +407,7 @@ class Lines(Sequence[str]):
 
     __slots__ = ("_starts", "_text")
 
-    def __init__(self, text: str, starts: list[int]) -> None:
+    def __init__(self, text: str, starts: Sequence[int]) -> None:
         self._text = text
         self._starts = starts
 
@@ -323,10 +458,10 @@ class Dockerfile:
         self,
         has_bom: bool,
         text: str,
-        line_starts: list[int],
+        line_starts: Sequence[int],  # a list, or an array for a large file
         escape: str,
         directives: dict[str, str],
-        instructions: list[Instruction],
+        instructions: Instructions | list[Instruction],
         # Line ranges [start_line, end_line] owned by instructions; every other line is trivia.
         spans: list[tuple[int, int]] | None = None,
         lines: list[str] | None = None,  # the lines of `text`, when the reader has them
@@ -336,6 +471,8 @@ class Dockerfile:
         self.line_starts = line_starts
         self.escape = escape
         self.directives = directives
+        if not isinstance(instructions, Instructions):
+            instructions = Instructions.of(instructions)
         self.instructions = instructions
         self.spans = [] if spans is None else spans
         # The physical lines, each with its line ending: the reader's list for a file of
@@ -363,10 +500,11 @@ class Dockerfile:
         """Rebuild the file from its lines: trivia and instruction spans, in order."""
         pieces: list[str] = []
         cursor = 0
-        for instruction in self.instructions:
-            pieces.append(self.text[cursor : instruction.start])
-            pieces.append(self.text[instruction.start : instruction.end])
-            cursor = instruction.end
+        for index in range(len(self.instructions)):
+            start, end = self.instructions.span(index)
+            pieces.append(self.text[cursor:start])
+            pieces.append(self.text[start:end])
+            cursor = end
         pieces.append(self.text[cursor:])
         return encode(self.has_bom, "".join(pieces))
 
@@ -558,7 +696,7 @@ def _label_token(pair: NameValue, logical: _LogicalLine) -> LabelToken:
     return LabelToken(logical.token(pair.key), logical.token(pair.value), pair.legacy)
 
 
-def _first_long_line(lines: list[str], has_bom: bool) -> int | None:
+def _first_long_line(lines: Sequence[str], has_bom: bool) -> int | None:
     """Index of the first line BuildKit's line scanner cannot hold, if any.
 
     BuildKit reads lines with Go's bufio.Scanner and its default 64 KiB buffer:
@@ -589,16 +727,62 @@ def _not_utf8(start_line: int, end_line: int, logical: _LogicalLine, text: str) 
     )
 
 
-def parse_text(has_bom: bool, text: str) -> Dockerfile:
-    """Parse decoded text. Raises ParseError where BuildKit's parser would fail."""
-    lines = split_lines(text)
-    starts = list(accumulate(map(len, lines), initial=0))
-    starts.pop()  # where the text ends: not a line
+def _line_starts(text: str) -> array[int]:
+    """Where each physical line starts, found without a copy of every line."""
+    starts = array("q", [0]) if text else array("q")
+    size = len(text)
+    find, append = text.find, starts.append
+    newline = find("\n")
+    while 0 <= newline < size - 1:
+        append(newline + 1)
+        newline = find("\n", newline + 1)
+    return starts
+
+
+def _first_long_line_at(text: str, starts: Sequence[int], has_bom: bool) -> int | None:
+    """`_first_long_line` from where the lines start, without the lines."""
+    for index, start in enumerate(starts):
+        stop = starts[index + 1] if index + 1 < len(starts) else len(text)
+        if (stop - start) * 4 > MAX_LINE_BYTES:
+            found = _first_long_line([text[start:stop]], has_bom and index == 0)
+            if found is not None:
+                return index
+    return None
+
+
+def parse_text(
+    has_bom: bool,
+    text: str,
+    checker: InstructionChecker | None = None,
+    *,
+    compact: bool | None = None,
+) -> Dockerfile:
+    """Parse decoded text. Raises ParseError where BuildKit's line parser would fail.
+
+    `checker`, when given, sees every instruction as it is read (BuildKit's second
+    reading, done in the same pass); it keeps its first refusal for the caller to
+    raise after the whole file has been read, as BuildKit reads every line first.
+    `compact` (default: for a file over `_KEEP_LINES_UP_TO` characters) keeps one-line
+    instructions as their line numbers only (see `Instructions`).
+    """
+    if compact is None:
+        compact = len(text) > _KEEP_LINES_UP_TO
+    lines: Sequence[str]
+    starts: Sequence[int]
+    if compact:
+        starts = _line_starts(text)
+        lines = Lines(text, starts)
+        long_line = _first_long_line_at(text, starts, has_bom)
+    else:
+        kept_lines = split_lines(text)
+        starts = list(accumulate(map(len, kept_lines), initial=0))
+        starts.pop()  # where the text ends: not a line
+        lines = kept_lines
+        long_line = _first_long_line(kept_lines, has_bom)
     directives = _Directives()
-    instructions: list[Instruction] = []
+    instructions = Instructions(text, starts)
     comments: list[str] = []
     has_foreign_bytes = NOT_UTF8.search(text) is not None
-    long_line = _first_long_line(lines, has_bom)
     # The scanner stops at a long line: BuildKit reads what came before, then fails.
     n = len(lines) if long_line is None else long_line
     no_comments: tuple[str, ...] = ()
@@ -659,21 +843,22 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         line_start = starts[start_line - 1]
         if logical is None and (parsed.pairs or parsed.words or parsed.sub is not None):
             logical = _LogicalLine(line_start + indent, body)
-        instructions.append(
-            _instruction(
-                parsed,
-                logical,
-                heredocs,
-                start_line,
-                i,
-                line_start,
-                end,
-                line_start + indent if indent else line_start,
-                kept,
-                tuple(comments) if comments else no_comments,
-                text,
-            )
+        instruction = _instruction(
+            parsed,
+            logical,
+            heredocs,
+            start_line,
+            i,
+            line_start,
+            end,
+            line_start + indent if indent else line_start,
+            kept,
+            tuple(comments) if comments else no_comments,
+            text,
         )
+        if checker is not None:
+            checker.feed(instruction, escape)
+        instructions.append(instruction, compact and kept is None and not heredocs)
         if comments:
             comments = []
     if long_line is not None:
@@ -683,6 +868,7 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         )
     if not instructions:
         raise ParseError("file with no instructions", max(n, 1))
+    instructions._escape = directives.escape
     return Dockerfile(
         has_bom=has_bom,
         text=text,
@@ -690,13 +876,13 @@ def parse_text(has_bom: bool, text: str) -> Dockerfile:
         escape=directives.escape,
         directives=dict(directives.seen),
         instructions=instructions,
-        lines=lines,
+        lines=lines if isinstance(lines, list) else None,
     )
 
 
 def _continue_logical(
-    lines: list[str],
-    starts: list[int],
+    lines: Sequence[str],
+    starts: Sequence[int],
     i: int,
     n: int,
     logical: _LogicalLine,
@@ -739,7 +925,7 @@ def _continue_logical(
 
 
 def _read_heredocs(
-    lines: list[str], i: int, n: int, line_text: str, start_line: int
+    lines: Sequence[str], i: int, n: int, line_text: str, start_line: int
 ) -> tuple[tuple[Heredoc, ...], int]:
     """The bodies of the heredocs a logical line starts; returns them and the next line's index."""
     try:
@@ -766,21 +952,28 @@ def _read_heredocs(
     return tuple(heredocs), i
 
 
-def parse_lines(data: bytes) -> Dockerfile:
+def parse_lines(data: bytes, *, compact: bool | None = None) -> Dockerfile:
     """BuildKit's line parser only (what the `dockerfile` oracle binding exposes)."""
+    return _parse(data, None, compact)
+
+
+def _parse(data: bytes, checker: InstructionChecker | None, compact: bool | None) -> Dockerfile:
     try:
         has_bom, text = decode(data)
     except DecodeError as error:
         raise ParseError(error.reason, error.line) from None
-    return parse_text(has_bom, text)
+    return parse_text(has_bom, text, checker, compact=compact)
 
 
-def parse(data: bytes) -> Dockerfile:
+def parse(data: bytes, *, compact: bool | None = None) -> Dockerfile:
     """Parse raw Dockerfile bytes the way BuildKit reads a file before it builds.
 
     Raises ParseError where BuildKit's line parser or its instruction parser
-    refuses the file (decoding problems included).
+    refuses the file (decoding problems included). Both readings are made in one
+    pass over the file; the line parser's errors come first, as in BuildKit.
     """
-    dockerfile = parse_lines(data)
-    check_instructions(dockerfile)
+    checker = InstructionChecker()
+    dockerfile = _parse(data, checker, compact)
+    if checker.refusal is not None:
+        raise checker.refusal
     return dockerfile
