@@ -8,11 +8,12 @@ the same as what it replaced, for small files and large ones alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import accumulate
 
 import pytest
 
-from dlink.model import build
+from dlink.model import Model, ModelBuilder, build
 from dlink.syntax import parse
 from dlink.syntax.reader import _KEEP_LINES_UP_TO, Lines
 from dlink.syntax.text import split_lines
@@ -148,7 +149,6 @@ def test_instructions_with_rare_fields_read_the_same_as_plain_ones() -> None:
 def _reading(data: bytes, compact: bool) -> object:
     """Everything a reading of `data` gives that the rest of dlink uses, or its error."""
     from dlink.directives import scan
-    from dlink.model import ModelError
     from dlink.rules import RULES_BY_CODE
     from dlink.syntax import ParseError
 
@@ -164,20 +164,34 @@ def _reading(data: bytes, compact: bool) -> object:
     assert list(instructions.end_lines()) == [i.end_line for i in instructions]
     assert dockerfile.to_bytes() == data
     directives = scan(dockerfile, RULES_BY_CODE)
+    return (
+        list(instructions), list(dockerfile.line_starts), list(dockerfile.lines),
+        dockerfile.directives, dockerfile.escape, directives.items, directives.ignored,
+        _stages(lambda: build(dockerfile)),
+    )  # fmt: skip
+
+
+def _stages(make: Callable[[], Model]) -> object:
+    """What the rules see of a model: its stages and labels, or its error."""
+    from dlink.model import ModelError
+
     try:
-        model = build(dockerfile)
-        stages = [
+        model = make()
+        # Each stage's instructions are those from its FROM to the next, worked out here
+        # without the model.
+        instructions = list(model.dockerfile.instructions)
+        froms = [i for i, instruction in enumerate(instructions) if instruction.name == "from"]
+        for stage, first, stop in zip(model.stages, froms, [*froms[1:], len(instructions)]):
+            assert stage.from_instruction == instructions[first]
+            assert stage.instructions == instructions[first + 1 : stop]
+        return [
             (s.name, s.base, s.parent, s.start_line, s.from_instruction, s.instructions)
             + tuple([(x.key, x.value, x.unresolved, x.instruction, x.token) for x in s.labels])
             + (s.env, s.env_unknown)
             for s in model.stages
         ]
     except ModelError as error:
-        stages = [("model error", error.reason, error.line)]
-    return (
-        list(instructions), list(dockerfile.line_starts), list(dockerfile.lines),
-        dockerfile.directives, dockerfile.escape, directives.items, directives.ignored, stages,
-    )  # fmt: skip
+        return ("model error", error.reason, error.line)
 
 
 def test_compact_reading_of_every_corpus_file_is_the_full_reading() -> None:
@@ -255,3 +269,32 @@ def test_a_line_error_anywhere_comes_before_an_instruction_refusal(compact: bool
     with pytest.raises(ParseError) as caught:
         parse(b"FROM a\nFOO bar\nRUN x\n", compact=compact)
     assert (caught.value.reason, caught.value.line) == ("unknown instruction: FOO", 2)
+
+
+@pytest.mark.parametrize("compact", [False, True], ids=["full", "compact"])
+def test_the_model_fed_while_reading_is_the_model_built_after(compact: bool) -> None:
+    """The engine builds its models as the file is read (ModelBuilder as an observer of
+    the reader); on every corpus file, and for another platform, they must be what
+    `build` makes from the file once read, errors included."""
+    from conftest import corpus_or_skip
+    from dlink.syntax import ParseError
+
+    corpus = corpus_or_skip()
+    names = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix not in (".tsv", ".md"))
+    compared = 0
+    differing = []
+    for path in names:
+        data = path.read_bytes()
+        for platform in ("linux/amd64", "linux/arm64/v8"):
+            builder = ModelBuilder({"VERSION": "1"}, platform)
+            try:
+                dockerfile = parse(data, compact=compact, observers=[builder])
+            except ParseError:
+                continue
+            fed = _stages(lambda b=builder, d=dockerfile: b.finish(d))  # type: ignore[misc]
+            after = _stages(lambda d=dockerfile, p=platform: build(d, {"VERSION": "1"}, p))  # type: ignore[misc]
+            compared += 1
+            if fed != after:
+                differing.append(f"{path.relative_to(corpus)} {platform}")
+    assert compared > 900
+    assert differing == []

@@ -80,6 +80,8 @@ def parse_platforms(items: list[str]) -> tuple[str, ...]:
 
 # One empty set for every label and stage that has no names to keep (most of them).
 _NO_NAMES: frozenset[str] = frozenset()
+# What a stage's instructions are until the file is read whole (ModelBuilder.finish).
+_NOT_YET = Instructions()
 # The instructions whose words the model reads; of the others it needs only where they are.
 _MODELLED = frozenset({"from", "arg", "env", "label"})
 # The ENV of every stage that has none. Only `build` writes a stage's ENV, and it
@@ -299,42 +301,98 @@ def build(
     platform: str = DEFAULT_PLATFORM,
 ) -> Model:
     """Stages, their environments and labels. Raises ModelError where BuildKit would not build."""
-    build_args = dict(build_args or {})
-    lex = ShellLex(dockerfile.escape)
-    stages: list[Stage] = []
-    named: dict[str, int] = {}
-    global_values: dict[str, str] = platform_args(platform)
-    global_args: dict[str, str | None] = {}
-    global_unknown: set[str] = set()
-    current: Stage | None = None
-    scope: _Scope | None = None
-    declared_unset: set[str] = set()  # ARG lines without a value that the build does not pass
-
+    builder = ModelBuilder(build_args, platform)
     instructions = dockerfile.instructions
-    names = instructions.names()
-    if "from" not in names:
-        raise ModelError("no FROM instruction: there is no stage to build", 1)
-    for index, name in enumerate(names):
-        if current is not None and name not in _MODELLED:
-            current._stop = index + 1  # the only thing the model needs of this instruction
-            continue
-        instruction = instructions[index]
+    for index, name in enumerate(instructions.names()):
+        if builder.needs(name):
+            builder.feed(instructions[index], dockerfile.escape)
+        else:
+            builder.skip()
+    return builder.finish(dockerfile)
+
+
+class ModelBuilder:
+    """`build`, one instruction at a time, so that the reader can feed it as it reads:
+    a large file's instructions are then not read a second time for the model.
+
+    Like the reader's instruction checker it keeps its first error; `finish` raises it.
+    """
+
+    def __init__(
+        self, build_args: Mapping[str, str] | None = None, platform: str = DEFAULT_PLATFORM
+    ) -> None:
+        self.build_args = dict(build_args or {})
+        self.platform = platform
+        self.lex: ShellLex | None = None  # made for the file's escape character
+        self.stages: list[Stage] = []
+        self.named: dict[str, int] = {}
+        self.global_values: dict[str, str] = platform_args(platform)
+        self.global_args: dict[str, str | None] = {}
+        self.global_unknown: set[str] = set()
+        self.current: Stage | None = None
+        self.scope: _Scope | None = None
+        # ARG lines without a value that the build does not pass
+        self.declared_unset: set[str] = set()
+        self.error: ModelError | None = None
+        self.has_from = False  # (read on after an error: "no FROM" is said first)
+        self.index = 0  # of the next instruction
+
+    def needs(self, name: str) -> bool:
+        """Whether `feed` must see the instruction (else `skip` does): only FROM, ARG, ENV
+        and LABEL after the first FROM; of the others the model needs only where they are."""
+        return self.current is None or name in _MODELLED
+
+    def skip(self) -> None:
+        if self.current is not None:
+            self.current._stop = self.index + 1
+        self.index += 1
+
+    def feed(self, instruction: Instruction, escape: str) -> None:
+        if not self.needs(instruction.name):
+            self.skip()
+            return
+        if instruction.name == "from":
+            self.has_from = True
+        if self.error is None:
+            if self.lex is None:
+                self.lex = ShellLex(escape)
+            try:
+                self._feed(instruction, self.lex)
+            except ModelError as error:
+                self.error = error
+        self.index += 1
+
+    def finish(self, dockerfile: Dockerfile) -> Model:
+        if not self.has_from:
+            raise ModelError("no FROM instruction: there is no stage to build", 1)
+        if self.error is not None:
+            raise self.error
+        for stage in self.stages:
+            stage._all = dockerfile.instructions
+        return Model(dockerfile, self.stages, self.global_args, self.platform)
+
+    def _feed(self, instruction: Instruction, lex: ShellLex) -> None:
+        name = instruction.name
+        index = self.index
         if name == "from":
-            current = _start_stage(
-                instruction, index, instructions, stages, named, lex, global_values, global_unknown
-            )
-            stages.append(current)
-            if current.name is not None:
-                named.setdefault(current.name, current.index)
-            scope = _Scope(current, {}, set())
-            declared_unset = set()
-            continue
+            stage = _start_stage(
+                instruction, index, self.stages, self.named, lex, self.global_values,
+                self.global_unknown,
+            )  # fmt: skip
+            self.stages.append(stage)
+            if stage.name is not None:
+                self.named.setdefault(stage.name, stage.index)
+            self.current, self.scope = stage, _Scope(stage, {}, set())
+            self.declared_unset = set()
+            return
+        current, scope = self.current, self.scope
         if current is None or scope is None:
             if name == "arg":
                 _declare_args(
-                    instruction, lex, build_args, global_values, global_unknown, None, global_args, set()
-                )
-                continue
+                    instruction, lex, self.build_args, self.global_values, self.global_unknown,
+                    None, self.global_args, set(),
+                )  # fmt: skip
+                return
             raise ModelError(
                 f"{instruction.keyword} before the first FROM: BuildKit builds only ARG there",
                 instruction.start_line,
@@ -343,8 +401,8 @@ def build(
         line, scratch = instruction.start_line, current.from_scratch
         if name == "arg":
             _declare_args(
-                instruction, lex, build_args, scope.args, scope.arg_unknown, global_values, None,
-                declared_unset, scope.values,
+                instruction, lex, self.build_args, scope.args, scope.arg_unknown,
+                self.global_values, None, self.declared_unset, scope.values,
             )  # fmt: skip
         elif name == "env":
             for pair in instruction.pairs:
@@ -359,6 +417,7 @@ def build(
                 current.env[key] = result.value
                 current.set_env_unknown(key, bool(missing))
         elif name == "label":
+            global_values, global_unknown = self.global_values, self.global_unknown
             for pair in instruction.pairs:
                 try:
                     key = lex.process_word(pair.key.text, scope.values).value
@@ -375,7 +434,7 @@ def build(
                 unresolved = missing
                 if missing:
                     # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
-                    fallback = _defaulted(pair.value.text, missing & frozenset(declared_unset))
+                    fallback = _defaulted(pair.value.text, missing & frozenset(self.declared_unset))
                     unresolved = (missing - out_of_scope - fallback) or _NO_NAMES
                 current.add_label(
                     LabelSetting(
@@ -383,13 +442,10 @@ def build(
                     )
                 )
 
-    return Model(dockerfile, stages, global_args, platform)
-
 
 def _start_stage(
     instruction: Instruction,
     index: int,
-    instructions: Instructions,
     stages: list[Stage],
     named: Mapping[str, int],
     lex: ShellLex,
@@ -410,7 +466,7 @@ def _start_stage(
             stage_name = args[2]  # already lower-case: no second copy of the name
     base_key = base.lower()
     parent = named.get(base_key)
-    stage = Stage(len(stages), stage_name, base, parent, instructions, index)
+    stage = Stage(len(stages), stage_name, base, parent, _NOT_YET, index)
     if parent is not None:
         if stages[parent].env:
             stage.env = dict(stages[parent].env)

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from functools import cache
 from itertools import accumulate
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from dlink.record import Record
 from dlink.syntax.errors import ParseError
@@ -83,6 +83,13 @@ class Token:
         self.start = start
         self._end = None if end == start + len(text) else end
 
+    @classmethod
+    def _of(cls, text: str, start: int, end: int | None) -> Token:
+        """A token from its fields as stored (`end` None: start + len(text))."""
+        token = cls.__new__(cls)
+        token.text, token.start, token._end = text, start, end
+        return token
+
     @property
     def end(self) -> int:
         return self.start + len(self.text) if self._end is None else self._end
@@ -114,14 +121,30 @@ class Token:
 
 
 class LabelToken(Record):
-    """One key/value of a LABEL (or ENV) instruction."""
+    """One key/value of a LABEL (or ENV) instruction.
 
-    __slots__ = ("key", "legacy", "value")
+    Its two tokens are kept as their fields and made when asked for: a LABEL of
+    200,000 pairs held 600,000 objects for them, three to a pair.
+    """
+
+    __slots__ = ("_key_end", "_key_start", "_key_text", "_value_end", "_value_start", "_value_text", "legacy")  # fmt: skip
 
     def __init__(self, key: Token, value: Token, legacy: bool) -> None:
-        self.key = key
-        self.value = value
+        self._key_text, self._key_start, self._key_end = key.text, key.start, key._end
+        self._value_text, self._value_start, self._value_end = value.text, value.start, value._end
         self.legacy = legacy  # `LABEL key value` without `=`
+
+    @property
+    def key(self) -> Token:
+        return Token._of(self._key_text, self._key_start, self._key_end)
+
+    @property
+    def value(self) -> Token:
+        return Token._of(self._value_text, self._value_start, self._value_end)
+
+
+# Equality, hashing, repr and replace see the two tokens, as when they were fields.
+LabelToken._fields = ("key", "value", "legacy")
 
 
 # Keyword as written -> its lower-case name, one string object per spelling.
@@ -566,8 +589,9 @@ class _LogicalLine:
     __slots__ = ("_length", "_parts", "_text", "logical_starts", "sources")
 
     def __init__(self, source: int, text: str) -> None:
-        self.sources: list[int] = [source]
-        self.logical_starts: list[int] = [0]
+        # Arrays, not lists of ints: a logical line may run over 200,000 lines.
+        self.sources = array("q", (source,))
+        self.logical_starts = array("q", (0,))
         # Pieces joined once: growing one string piece by piece is quadratic.
         self._parts: list[str] = [text]
         self._length = len(text)
@@ -685,15 +709,27 @@ def _instruction(
         content_start,
         logical,
         sub,
-        tuple([_label_token(pair, line) for pair in parsed.pairs]) if line and parsed.pairs else (),
+        _label_tokens(parsed.pairs, line) if line and parsed.pairs else (),
         tuple([line.token(word) for word in parsed.words]) if line and parsed.words else (),
         comments,
         text,
     )
 
 
-def _label_token(pair: NameValue, logical: _LogicalLine) -> LabelToken:
-    return LabelToken(logical.token(pair.key), logical.token(pair.value), pair.legacy)
+def _label_tokens(
+    pairs: list[NameValue] | tuple[()], logical: _LogicalLine
+) -> tuple[LabelToken, ...]:
+    """The pairs' tokens in the file. The parser's pairs are dropped as they are mapped,
+    so that a LABEL of many pairs never holds both whole."""
+    if not isinstance(pairs, list):
+        return ()
+    pairs.reverse()
+    tokens = []
+    while pairs:
+        pair = pairs.pop()
+        key, value = logical.token(pair.key), logical.token(pair.value)
+        tokens.append(LabelToken(key, value, pair.legacy))
+    return tuple(tokens)
 
 
 def _first_long_line(lines: Sequence[str], has_bom: bool) -> int | None:
@@ -750,18 +786,25 @@ def _first_long_line_at(text: str, starts: Sequence[int], has_bom: bool) -> int 
     return None
 
 
+class Observer(Protocol):
+    """Sees each instruction as the reader makes it (the instruction checker, the model)."""
+
+    def feed(self, instruction: Instruction, escape: str) -> None: ...
+
+
 def parse_text(
     has_bom: bool,
     text: str,
-    checker: InstructionChecker | None = None,
+    observers: Sequence[Observer] = (),
     *,
     compact: bool | None = None,
 ) -> Dockerfile:
     """Parse decoded text. Raises ParseError where BuildKit's line parser would fail.
 
-    `checker`, when given, sees every instruction as it is read (BuildKit's second
-    reading, done in the same pass); it keeps its first refusal for the caller to
-    raise after the whole file has been read, as BuildKit reads every line first.
+    `observers` see every instruction, in order, as it is read: BuildKit's instruction
+    checks and the model are made in the same pass, so that a large file's instructions
+    are read once. An observer keeps its first error for the caller to raise after the
+    whole file has been read, as BuildKit reads every line first.
     `compact` (default: for a file over `_KEEP_LINES_UP_TO` characters) keeps one-line
     instructions as their line numbers only (see `Instructions`).
     """
@@ -856,8 +899,8 @@ def parse_text(
             tuple(comments) if comments else no_comments,
             text,
         )
-        if checker is not None:
-            checker.feed(instruction, escape)
+        for observer in observers:
+            observer.feed(instruction, escape)
         instructions.append(instruction, compact and kept is None and not heredocs)
         if comments:
             comments = []
@@ -954,26 +997,29 @@ def _read_heredocs(
 
 def parse_lines(data: bytes, *, compact: bool | None = None) -> Dockerfile:
     """BuildKit's line parser only (what the `dockerfile` oracle binding exposes)."""
-    return _parse(data, None, compact)
+    return _parse(data, (), compact)
 
 
-def _parse(data: bytes, checker: InstructionChecker | None, compact: bool | None) -> Dockerfile:
+def _parse(data: bytes, observers: Sequence[Observer], compact: bool | None) -> Dockerfile:
     try:
         has_bom, text = decode(data)
     except DecodeError as error:
         raise ParseError(error.reason, error.line) from None
-    return parse_text(has_bom, text, checker, compact=compact)
+    return parse_text(has_bom, text, observers, compact=compact)
 
 
-def parse(data: bytes, *, compact: bool | None = None) -> Dockerfile:
+def parse(
+    data: bytes, *, compact: bool | None = None, observers: Sequence[Observer] = ()
+) -> Dockerfile:
     """Parse raw Dockerfile bytes the way BuildKit reads a file before it builds.
 
     Raises ParseError where BuildKit's line parser or its instruction parser
     refuses the file (decoding problems included). Both readings are made in one
     pass over the file; the line parser's errors come first, as in BuildKit.
+    `observers` also see every instruction as it is read (see `parse_text`).
     """
     checker = InstructionChecker()
-    dockerfile = _parse(data, checker, compact)
+    dockerfile = _parse(data, (checker, *observers), compact)
     if checker.refusal is not None:
         raise checker.refusal
     return dockerfile

@@ -52,7 +52,8 @@ class Parsed(Record):
         args: tuple[str, ...],  # BuildKit's node chain (name/value pairs carry their separator)
         json: bool,
         args_start: int,  # offset of the argument text in the logical line
-        pairs: tuple[NameValue, ...] = (),
+        # Made for this reading only: the reader empties the list as it makes its tokens.
+        pairs: list[NameValue] | tuple[()] = (),
         words: tuple[Word, ...] = (),  # ARG's words
         sub: Parsed | None = None,  # ONBUILD's instruction
     ) -> None:
@@ -269,21 +270,21 @@ def _shift(word: Word, offset: int) -> Word:
     return Word(word.text, word.start + offset, word.end + offset)
 
 
-def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[NameValue, ...]:
+def _name_values(rest: str, keyword: str, escape: str, offset: int) -> list[NameValue]:
     if _runs(escape)[0].fullmatch(rest):
         words: Iterator[Word] = iter((Word(rest, 0, len(rest)),))
     else:
         words = _words(rest, escape)
     first = next(words, None)
     if first is None:
-        return ()
+        return []
     if "=" not in first.text:
         sep = WHITESPACE_RUN.search(rest)
         if sep is None:
             raise SyntaxProblem(f"{keyword.upper()} must have two arguments")
         key = Word(rest[: sep.start()], offset, offset + sep.start())
         value = Word(rest[sep.end() :], offset + sep.end(), offset + len(rest))
-        return (NameValue(key, value, legacy=True),)
+        return [NameValue(key, value, legacy=True)]
     pairs = []
     for word in chain((first,), words):
         eq = word.text.find("=")
@@ -295,7 +296,7 @@ def _name_values(rest: str, keyword: str, escape: str, offset: int) -> tuple[Nam
         key = Word(text[:eq], start, start + eq)
         value = Word(text[eq + 1 :], start + eq + 1, offset + word.end)
         pairs.append(NameValue(key, value, False))
-    return tuple(pairs)
+    return pairs
 
 
 def _go_quote(text: str) -> str:
@@ -476,10 +477,10 @@ def _shifted(parsed: Parsed, offset: int) -> Parsed:
         parsed.args,
         parsed.json,
         parsed.args_start + offset,
-        pairs=tuple(
+        pairs=[
             NameValue(_shift(p.key, offset), _shift(p.value, offset), p.legacy)
             for p in parsed.pairs
-        ),
+        ],
         words=tuple(_shift(w, offset) for w in parsed.words),
         sub=_shifted(parsed.sub, offset) if parsed.sub else None,
     )
