@@ -326,6 +326,7 @@ class ModelBuilder:
         self.lex: ShellLex | None = None  # made for the file's escape character
         self.stages: list[Stage] = []
         self.named: dict[str, int] = {}
+        self.bases: dict[str, str] = {}
         self.global_values: dict[str, str] = platform_args(platform)
         self.global_args: dict[str, str | None] = {}
         self.global_unknown: set[str] = set()
@@ -377,7 +378,7 @@ class ModelBuilder:
         if name == "from":
             stage = _start_stage(
                 instruction, index, self.stages, self.named, lex, self.global_values,
-                self.global_unknown,
+                self.global_unknown, self.bases,
             )  # fmt: skip
             self.stages.append(stage)
             if stage.name is not None:
@@ -451,6 +452,7 @@ def _start_stage(
     lex: ShellLex,
     global_values: Mapping[str, str],
     global_unknown: set[str],
+    bases: dict[str, str],
 ) -> Stage:
     args = instruction.args
     if not args:
@@ -459,6 +461,7 @@ def _start_stage(
         base = lex.process_word(args[0], global_values).value
     except LexError as error:
         raise ModelError(f"FROM: {error}", instruction.start_line) from None
+    base = bases.setdefault(base, base)  # one string for the stages of one base
     stage_name = None
     if len(args) >= 3 and args[1].lower() == "as":
         stage_name = args[2].lower()
