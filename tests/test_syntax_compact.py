@@ -298,3 +298,54 @@ def test_the_model_fed_while_reading_is_the_model_built_after(compact: bool) -> 
                 differing.append(f"{path.relative_to(corpus)} {platform}")
     assert compared > 900
     assert differing == []
+
+
+LINE_TEXTS = [
+    "",
+    "\n",
+    "\n\n",
+    "a",
+    "a\n",
+    "ab\r\ncd",
+    "\r\n\r\n",
+    "x\ny\n\nz",
+    "é\n" * 5 + "end",
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+@pytest.mark.parametrize("text", LINE_TEXTS)
+def test_line_starts_found_a_chunk_at_a_time_are_those_of_the_lines(
+    text: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file's line starts are found a megabyte at a time; a line may cross a
+    chunk's end (small chunks here make every line do so)."""
+    from dlink.syntax import reader
+
+    monkeypatch.setattr(reader, "_CHUNK", chunk)
+    expected = list(accumulate(map(len, split_lines(text)), initial=0))[:-1]
+    assert list(reader._line_starts(text)) == expected
+
+
+LONG = 65_535
+LONG_TEXTS = [
+    pytest.param("FROM a\n" + "x" * LONG + "\n", False, id="ascii-at-the-limit"),
+    pytest.param("FROM a\n" + "x" * (LONG + 1) + "\n", False, id="ascii-over"),
+    pytest.param("x" * (LONG - 2) + "\nFROM a\n", True, id="bom-makes-the-first-line-too-long"),
+    pytest.param("FROM a\n" + "é" * (LONG // 2) + "\n", False, id="two-byte-at-the-limit"),
+    pytest.param("FROM a\n" + "é" * (LONG // 2 + 1), False, id="two-byte-over-no-newline"),
+    pytest.param("FROM a\n" + "x" * LONG + "\r\n", False, id="carriage-return-counts"),
+    pytest.param("a\n" * 1000, False, id="short-lines"),
+]
+
+
+@pytest.mark.parametrize(("text", "has_bom"), LONG_TEXTS)
+def test_long_lines_found_from_line_starts_are_those_found_from_lines(
+    text: str, has_bom: bool
+) -> None:
+    from dlink.syntax import reader
+
+    starts = reader._line_starts(text)
+    assert reader._first_long_line_at(text, starts, has_bom) == reader._first_long_line(
+        split_lines(text), has_bom
+    )

@@ -8,13 +8,14 @@ single token and leave every other byte alone.
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, islice
 from typing import Any, Protocol, overload
 
 from dlink.record import Record
@@ -457,6 +458,25 @@ class Lines(Sequence[str]):
         return iter(split_lines(self._text))
 
 
+class _LineAt:
+    """`lines[i]` for the reader of a large file: the physical line, sliced from the text
+    (the reader's hottest call; `Lines` does the same for any index or slice)."""
+
+    __slots__ = ("_starts", "_stops", "_text")
+
+    def __init__(self, text: str, starts: array[int]) -> None:
+        self._text = text
+        self._starts = starts
+        self._stops = starts[1:]
+        self._stops.append(len(text))
+
+    def __getitem__(self, index: int) -> str:
+        return self._text[self._starts[index] : self._stops[index]]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+
 # Files up to this many characters keep their list of lines (indexing a list is faster
 # than slicing the text); larger ones get the view.
 _KEEP_LINES_UP_TO = 1 << 20
@@ -763,22 +783,33 @@ def _not_utf8(start_line: int, end_line: int, logical: _LogicalLine, text: str) 
     )
 
 
+_CHUNK = 1 << 20
+
+
 def _line_starts(text: str) -> array[int]:
-    """Where each physical line starts, found without a copy of every line."""
-    starts = array("q", [0]) if text else array("q")
-    size = len(text)
-    find, append = text.find, starts.append
-    newline = find("\n")
-    while 0 <= newline < size - 1:
-        append(newline + 1)
-        newline = find("\n", newline + 1)
+    """Where each physical line starts, without a copy of every line: the text is split a
+    megabyte at a time, and the offsets summed in C."""
+    starts = array("q")
+    for base in range(0, len(text), _CHUNK):
+        pieces = text[base : base + _CHUNK].split("\n")
+        pieces.pop()  # what follows the chunk's last newline: continued in the next chunk
+        # Each newline starts a line one past it: base + len(piece) + 1, and so on.
+        after = accumulate(map((1).__add__, map(len, pieces)), initial=base)
+        starts.extend(islice(after, 1, None))
+    if text:
+        starts.insert(0, 0)
+        if starts[-1] == len(text):
+            starts.pop()  # after the final newline: not a line
     return starts
 
 
-def _first_long_line_at(text: str, starts: Sequence[int], has_bom: bool) -> int | None:
+def _first_long_line_at(text: str, starts: array[int], has_bom: bool) -> int | None:
     """`_first_long_line` from where the lines start, without the lines."""
-    for index, start in enumerate(starts):
-        stop = starts[index + 1] if index + 1 < len(starts) else len(text)
+    stops = starts[1:]
+    stops.append(len(text))
+    if max(map(operator.sub, stops, starts), default=0) * 4 <= MAX_LINE_BYTES:
+        return None  # no line is long enough to be too long in bytes (found in C)
+    for index, (start, stop) in enumerate(zip(starts, stops)):
         if (stop - start) * 4 > MAX_LINE_BYTES:
             found = _first_long_line([text[start:stop]], has_bom and index == 0)
             if found is not None:
@@ -810,11 +841,11 @@ def parse_text(
     """
     if compact is None:
         compact = len(text) > _KEEP_LINES_UP_TO
-    lines: Sequence[str]
+    lines: Sequence[str] | _LineAt
     starts: Sequence[int]
     if compact:
         starts = _line_starts(text)
-        lines = Lines(text, starts)
+        lines = _LineAt(text, starts)
         long_line = _first_long_line_at(text, starts, has_bom)
     else:
         kept_lines = split_lines(text)
@@ -824,6 +855,8 @@ def parse_text(
         long_line = _first_long_line(kept_lines, has_bom)
     directives = _Directives()
     instructions = Instructions(text, starts)
+    add_object, add_name = instructions._objects.append, instructions._names.append
+    add_start, add_end = instructions._start_lines.append, instructions._end_lines.append
     comments: list[str] = []
     has_foreign_bytes = NOT_UTF8.search(text) is not None
     # The scanner stops at a long line: BuildKit reads what came before, then fails.
@@ -901,7 +934,16 @@ def parse_text(
         )
         for observer in observers:
             observer.feed(instruction, escape)
-        instructions.append(instruction, compact and kept is None and not heredocs)
+        # (Instructions.append, inlined: once per instruction of a file of any size.)
+        if compact and kept is None and not heredocs:
+            if instruction.comments:
+                instructions._comments[len(instructions)] = instruction.comments
+            add_object(None)
+        else:
+            add_object(instruction)
+        add_name(instruction.name)
+        add_start(start_line)
+        add_end(i)
         if comments:
             comments = []
     if long_line is not None:
@@ -924,7 +966,7 @@ def parse_text(
 
 
 def _continue_logical(
-    lines: Sequence[str],
+    lines: Sequence[str] | _LineAt,
     starts: Sequence[int],
     i: int,
     n: int,
@@ -968,7 +1010,7 @@ def _continue_logical(
 
 
 def _read_heredocs(
-    lines: Sequence[str], i: int, n: int, line_text: str, start_line: int
+    lines: Sequence[str] | _LineAt, i: int, n: int, line_text: str, start_line: int
 ) -> tuple[tuple[Heredoc, ...], int]:
     """The bodies of the heredocs a logical line starts; returns them and the next line's index."""
     try:
