@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from clirun import run_cli
-from dlink.engine import Selection, analyse, fix, verify_fix
+from dlink.engine import Selection, StageOutcome, analyse, fix, verify_fix
 from dlink.findings import Edit, Finding
 from dlink.rules import ALL_RULES, Context, Rule, Subject
 from oracle import oracle, oracle_view
@@ -127,6 +127,12 @@ VERIFY = [
     ),
     pytest.param("FROM a\n", "FROM a\n# nothing\n", "still not be", id="source-not-set"),
     pytest.param(
+        f"FROM a AS base\nLABEL {SRC}={REPO}\nFROM base\nFROM base\n",
+        f"FROM a AS base\nLABEL {SRC}=https://github.com/x/y\nFROM base\nFROM base\n",
+        "would set the source label of stage 1",
+        id="inherited-source",
+    ),
+    pytest.param(
         "FROM a\nRUN x\n", "FROM a\nRUN x\nRUN y\n", "would change instruction 3", id="added"
     ),
     pytest.param(
@@ -146,6 +152,19 @@ VERIFY = [
 def test_verify_refuses(source: str, candidate: str, reason: str) -> None:
     before = analyse(source.encode(), _context())
     problem = verify_fix(before, candidate.encode(), _context(), Selection())
+    assert problem is not None and reason in problem
+
+
+@pytest.mark.parametrize(("source", "candidate", "reason"), VERIFY)
+def test_verify_refuses_from_what_fix_keeps_of_the_first_reading(
+    source: str, candidate: str, reason: str
+) -> None:
+    """`fix` lets the first reading's models go before it reads the fixed text, keeping
+    each stage's parent and labels: verification must come to the same answer."""
+    before = analyse(source.encode(), _context())
+    kept = [StageOutcome(model) for model in before.models]
+    slim = before.replace(model=None, models=())
+    problem = verify_fix(slim, candidate.encode(), _context(), Selection(), before_stages=kept)
     assert problem is not None and reason in problem
 
 
@@ -452,3 +471,17 @@ def test_directives(source: str, found: list[tuple[int, str]]) -> None:
 def test_misplaced_directive_says_why(source: str, reason: str) -> None:
     found = [f for f in analyse(source.encode(), _context()).findings if f.code == "DLK111"]
     assert len(found) == 1 and reason in found[0].message
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["models", "kept-by-fix"])
+def test_verify_accepts_a_source_label_the_target_inherits(kept: bool) -> None:
+    """The image's source label may come from the stage it is built FROM: a candidate that
+    sets it there is what was asked for, through two stages that set no label."""
+    source = b"FROM a AS base\nFROM base AS mid\nFROM mid\n"
+    candidate = f"FROM a AS base\nLABEL {SRC}={REPO}\nFROM base AS mid\nFROM mid\n".encode()
+    before = analyse(source, _context())
+    assert [f.code for f in before.findings] == ["DLK101"]
+    stages = [StageOutcome(model) for model in before.models] if kept else None
+    if kept:
+        before = before.replace(model=None, models=())
+    assert verify_fix(before, candidate, _context(), Selection(), before_stages=stages) is None

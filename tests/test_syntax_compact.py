@@ -163,6 +163,12 @@ def _reading(data: bytes, compact: bool) -> object:
     assert list(instructions.start_lines()) == [i.start_line for i in instructions]
     assert list(instructions.end_lines()) == [i.end_line for i in instructions]
     assert dockerfile.to_bytes() == data
+    # What a fix keeps of the file it started from: names and spans, the text read again
+    # when an instruction is asked for.
+    slim = dockerfile.slim().instructions
+    assert list(slim.names()) == list(instructions.names())
+    assert [slim.span(i) for i in range(len(slim))] == spans
+    assert list(slim) == list(instructions)
     directives = scan(dockerfile, RULES_BY_CODE)
     return (
         list(instructions), list(dockerfile.line_starts), list(dockerfile.lines),

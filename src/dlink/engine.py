@@ -175,6 +175,12 @@ def _fix(data: bytes, context: Context, selection: Selection, unsafe_fixes: bool
     current = data
     applied = 0
     first = analysis = analyse(current, context, selection)
+    # Verification needs of the first reading only its findings, its text, where each
+    # instruction is, and what each stage ends with: the rest is let go before the fixed
+    # text is read (a LABEL of 200,000 pairs, read twice, was held twice).
+    before_stages = [StageOutcome(model) for model in first.models]
+    slim = first.dockerfile.slim() if first.dockerfile is not None else None
+    first = analysis = first.replace(dockerfile=slim, model=None, models=())
     for _ in range(MAX_ROUNDS):
         dockerfile = analysis.dockerfile
         edits = [
@@ -194,7 +200,10 @@ def _fix(data: bytes, context: Context, selection: Selection, unsafe_fixes: bool
         analysis = analyse(current, context, selection)
     if current == data:
         return FixResult(data, False, 0, analysis.findings)
-    problem = verify_fix(first, current, context, selection, analysis, unsafe_fixes=unsafe_fixes)
+    problem = verify_fix(
+        first, current, context, selection, analysis,
+        unsafe_fixes=unsafe_fixes, before_stages=before_stages,
+    )  # fmt: skip
     if problem is not None:
         return FixResult(data, False, 0, first.findings, withheld=problem)
     return FixResult(current, True, applied, analysis.findings)
@@ -221,12 +230,34 @@ def _shape(instruction: Instruction, escape: str = "\\") -> tuple[object, ...]:
             instruction.heredocs, _shape(sub, escape) if sub else None)  # fmt: skip
 
 
-def _stage_labels(model: Model) -> list[tuple[dict[str, tuple[str, frozenset[str]]], object]]:
+_StageLabels = tuple[dict[str, tuple[str, frozenset[str]]], object]
+# A stage that sets no label and whose image has no source label (most stages): one
+# value for all of them. Never written to.
+_NO_STAGE_LABELS: _StageLabels = ({}, None)
+
+
+class StageOutcome:
+    """What verification needs of one model: each stage's parent and labels (see
+    `_stage_labels`). A fix keeps this of the file as it was, not the whole model, while
+    it reads the fixed file."""
+
+    __slots__ = ("labels", "parents")
+
+    def __init__(self, model: Model) -> None:
+        self.parents = [stage.parent for stage in model.stages]
+        self.labels = _stage_labels(model)
+
+
+def _stage_labels(model: Model) -> list[_StageLabels]:
     """Per stage: the labels it sets itself (last one wins, source label left out) and the
     source label its image ends with. Linear: a stage's parent always comes before it."""
     unset = object()
-    result: list[tuple[dict[str, tuple[str, frozenset[str]]], object]] = []
+    result: list[_StageLabels] = []
     for stage in model.stages:
+        if not stage.labels:
+            inherited = result[stage.parent] if stage.parent is not None else _NO_STAGE_LABELS
+            result.append(_NO_STAGE_LABELS if inherited[1] is None else ({}, inherited[1]))
+            continue
         own: dict[str, tuple[str, frozenset[str]]] = {}
         for setting in stage.labels:
             own[setting.key] = (setting.value, setting.unresolved)
@@ -281,6 +312,7 @@ def verify_fix(
     after: Analysis | None = None,
     *,
     unsafe_fixes: bool = False,
+    before_stages: list[StageOutcome] | None = None,  # of `before`, when its models are dropped
 ) -> str | None:
     """Why the fixed bytes must not be written, or None when they are safe.
 
@@ -317,13 +349,15 @@ def verify_fix(
     applies = [f for f in before.findings if f.edits and (f.fix_safe or unsafe_fixes)]
     source_fixed = url is not None and any(f.code in _SOURCE_FIXES for f in applies)
     wanted = (url, frozenset[str]()) if url is not None else None
-    for old_model, new_model in zip(before.models, after.models):
-        if [s.parent for s in old_model.stages] != [s.parent for s in new_model.stages]:
+    if before_stages is None:
+        before_stages = [StageOutcome(model) for model in before.models]
+    for outcome, new_model in zip(before_stages, after.models):
+        if outcome.parents != [s.parent for s in new_model.stages]:
             return "the fix would change the stages"
         target = new_model.target(context.target).index
         # With the same stages and parents, every stage ends with the same labels when
         # each sets the same ones itself (a fix removes only duplicates within a stage).
-        pairs = zip(_stage_labels(old_model), _stage_labels(new_model))
+        pairs = zip(outcome.labels, _stage_labels(new_model))
         for index, ((was, old_source), (now, new_source)) in enumerate(pairs):
             if was != now:
                 changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))

@@ -458,6 +458,28 @@ class Lines(Sequence[str]):
         return iter(split_lines(self._text))
 
 
+class _Unread(Instructions):
+    """A file's instructions kept as their names and spans only (`Dockerfile.slim`): the
+    first one asked for reads the whole text again."""
+
+    __slots__ = ("_again",)
+
+    def __init__(self, instructions: Instructions) -> None:
+        super().__init__(instructions._text, instructions._line_starts, instructions._escape)
+        self._objects = [None] * len(instructions)
+        self._names = instructions._names
+        self._start_lines = instructions._start_lines
+        self._end_lines = instructions._end_lines
+        self._comments = instructions._comments
+        self._again: Instructions | None = None
+
+    def _read_again(self, index: int) -> Instruction:
+        if self._again is None:
+            # (No BOM: the text has been read once, so no line of it is too long.)
+            self._again = parse_text(False, self._text, compact=False).instructions
+        return self._again[index]
+
+
 class _LineAt:
     """`lines[i]` for the reader of a large file: the physical line, sliced from the text
     (the reader's hottest call; `Lines` does the same for any index or slice)."""
@@ -525,6 +547,15 @@ class Dockerfile:
             Lines(text, line_starts) if lines is None or len(text) > _KEEP_LINES_UP_TO else lines
         )
         self._newline: str | None = None
+
+    def slim(self) -> Dockerfile:
+        """The same file, its instructions kept as names and spans only until one is asked
+        for (then the text is read again): what a fix keeps of the file it started from
+        while it reads the fixed text."""
+        return Dockerfile(
+            self.has_bom, self.text, self.line_starts, self.escape, self.directives,
+            _Unread(self.instructions), self.spans,
+        )  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
