@@ -408,8 +408,8 @@ class ModelBuilder:
         elif name == "env":
             for pair in instruction.pairs:
                 try:
-                    key = lex.process_word(pair.key.text, scope.values).value
-                    result = lex.process_word(pair.value.text, scope.values)
+                    key = lex.process_word(pair.key_text, scope.values).value
+                    result = lex.process_word(pair.value_text, scope.values)
                 except LexError:
                     continue  # BuildKit fails this ENV when it builds the stage; not a label matter
                 missing = _unknown_in(result, scope.unknown, scratch)
@@ -421,8 +421,8 @@ class ModelBuilder:
             global_values, global_unknown = self.global_values, self.global_unknown
             for pair in instruction.pairs:
                 try:
-                    key = lex.process_word(pair.key.text, scope.values).value
-                    result = lex.process_word(pair.value.text, scope.values)
+                    key = lex.process_word(pair.key_text, scope.values).value
+                    result = lex.process_word(pair.value_text, scope.values)
                 except LexError as error:
                     raise ModelError(f"LABEL: {error}", line) from None
                 missing = _unknown_in(result, scope.unknown, scratch)
@@ -435,7 +435,7 @@ class ModelBuilder:
                 unresolved = missing
                 if missing:
                     # `ARG URL` then `${URL:-fallback}`: unset unless passed, so the fallback.
-                    fallback = _defaulted(pair.value.text, missing & frozenset(self.declared_unset))
+                    fallback = _defaulted(pair.value_text, missing & frozenset(self.declared_unset))
                     unresolved = (missing - out_of_scope - fallback) or _NO_NAMES
                 current.add_label(
                     LabelSetting(

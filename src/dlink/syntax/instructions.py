@@ -223,7 +223,7 @@ def _check(instruction: Instruction) -> None:
         _parse_flags(instruction)
         if not instruction.pairs:
             raise _Refused(f"{name.upper()} requires at least one argument")
-        if any(not pair.key.text for pair in instruction.pairs):
+        if any(not pair.key_text for pair in instruction.pairs):
             raise _Refused(f"{name.upper()} names can not be blank")
     elif name == "arg":
         if not args:

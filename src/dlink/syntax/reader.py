@@ -128,20 +128,21 @@ class LabelToken(Record):
     200,000 pairs held 600,000 objects for them, three to a pair.
     """
 
-    __slots__ = ("_key_end", "_key_start", "_key_text", "_value_end", "_value_start", "_value_text", "legacy")  # fmt: skip
+    __slots__ = ("_key_end", "_key_start", "_value_end", "_value_start", "key_text", "legacy", "value_text")  # fmt: skip
 
     def __init__(self, key: Token, value: Token, legacy: bool) -> None:
-        self._key_text, self._key_start, self._key_end = key.text, key.start, key._end
-        self._value_text, self._value_start, self._value_end = value.text, value.start, value._end
+        # The words' texts, for readers that need no more (the model): no token made.
+        self.key_text, self._key_start, self._key_end = key.text, key.start, key._end
+        self.value_text, self._value_start, self._value_end = value.text, value.start, value._end
         self.legacy = legacy  # `LABEL key value` without `=`
 
     @property
     def key(self) -> Token:
-        return Token._of(self._key_text, self._key_start, self._key_end)
+        return Token._of(self.key_text, self._key_start, self._key_end)
 
     @property
     def value(self) -> Token:
-        return Token._of(self._value_text, self._value_start, self._value_end)
+        return Token._of(self.value_text, self._value_start, self._value_end)
 
 
 # Equality, hashing, repr and replace see the two tokens, as when they were fields.
