@@ -355,3 +355,18 @@ def test_long_lines_found_from_line_starts_are_those_found_from_lines(
     assert reader._first_long_line_at(text, starts, has_bom) == reader._first_long_line(
         split_lines(text), has_bom
     )
+
+
+def test_a_slim_copy_of_a_file_made_from_a_list_finds_its_spans_in_the_text() -> None:
+    """`Dockerfile.slim` works from the file's own text and line starts, whoever made it."""
+    from dlink.syntax import Dockerfile
+
+    data = b"# escape=`\nFROM a\nRUN b `\n  c\nLABEL k=v\nRUN <<EOF\nx\nEOF\n"
+    read = parse(data)
+    made = Dockerfile(
+        read.has_bom, read.text, read.line_starts, read.escape, read.directives,
+        list(read.instructions),
+    )  # fmt: skip
+    slim = made.slim().instructions
+    assert [slim.span(i) for i in range(len(slim))] == [(i.start, i.end) for i in read.instructions]
+    assert list(slim) == list(read.instructions)

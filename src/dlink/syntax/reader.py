@@ -465,8 +465,9 @@ class _Unread(Instructions):
 
     __slots__ = ("_again",)
 
-    def __init__(self, instructions: Instructions) -> None:
-        super().__init__(instructions._text, instructions._line_starts, instructions._escape)
+    def __init__(self, instructions: Instructions, text: str, line_starts: Sequence[int]) -> None:
+        # The file's text and line starts: every span is then found from them.
+        super().__init__(text, line_starts, instructions._escape)
         self._objects = [None] * len(instructions)
         self._names = instructions._names
         self._start_lines = instructions._start_lines
@@ -555,7 +556,7 @@ class Dockerfile:
         while it reads the fixed text."""
         return Dockerfile(
             self.has_bom, self.text, self.line_starts, self.escape, self.directives,
-            _Unread(self.instructions), self.spans,
+            _Unread(self.instructions, self.text, self.line_starts), self.spans,
         )  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
