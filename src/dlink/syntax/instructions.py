@@ -8,8 +8,7 @@ destination, flags an instruction does not take, and so on. A file that fails
 here never builds, so dlink must not read it as good, nor write one.
 
 `InstructionChecker` makes those checks as the reader reads each instruction and
-keeps the first refusal, in file order, as BuildKit would; `check_instructions`
-makes them over a file already read. Messages are BuildKit's own words.
+keeps the first refusal, in file order, as BuildKit would. Messages are BuildKit's own words.
 The behaviour follows BuildKit's frontend/dockerfile/instructions (parse.go,
 bflag.go) and dockerfile2llb (blank base names, stage names used twice).
 """
@@ -24,7 +23,7 @@ from dlink.syntax.errors import ParseError
 from dlink.syntax.lexer import LexError, ShellLex
 
 if TYPE_CHECKING:  # the reader calls this module; types only, no import cycle
-    from dlink.syntax.reader import Dockerfile, Instruction
+    from dlink.syntax.reader import Instruction
 
 KNOWN_INSTRUCTIONS = frozenset(
     {
@@ -177,15 +176,6 @@ class InstructionChecker:
                 instruction.end_line,
                 instruction_level=True,
             )
-
-
-def check_instructions(dockerfile: Dockerfile) -> None:
-    """Raise ParseError (instruction_level) at the first instruction BuildKit refuses."""
-    checker = InstructionChecker()
-    for instruction in dockerfile.instructions:
-        checker.feed(instruction, dockerfile.escape)
-        if checker.refusal is not None:
-            raise checker.refusal
 
 
 def _arg_name(word: str) -> str:
