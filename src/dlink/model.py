@@ -141,8 +141,7 @@ class Stage:
         name: str | None,  # lower-cased, as BuildKit matches it
         base: str,  # the expanded image reference (or stage name)
         parent: int | None,  # index of the stage this one is built FROM, if any
-        instructions: Instructions,  # the file's
-        first: int,  # index of the stage's FROM among them
+        first: int,  # index of the stage's FROM among the file's instructions
         labels: list[LabelSetting] | None = None,
         env: dict[str, str] | None = None,
         from_scratch: bool = False,  # the lineage starts at `scratch`: no unknown base ENV
@@ -153,7 +152,7 @@ class Stage:
         self.name = name
         self.base = base
         self.parent = parent
-        self._all = instructions
+        self._all = _NOT_YET  # the file's, set by ModelBuilder.finish
         self._first = first
         self._stop = first + 1  # moved on as `build` reads the stage's instructions
         self._labels = labels or None
@@ -469,7 +468,7 @@ def _start_stage(
             stage_name = args[2]  # already lower-case: no second copy of the name
     base_key = base.lower()
     parent = named.get(base_key)
-    stage = Stage(len(stages), stage_name, base, parent, _NOT_YET, index)
+    stage = Stage(len(stages), stage_name, base, parent, index)
     if parent is not None:
         if stages[parent].env:
             stage.env = dict(stages[parent].env)

@@ -324,13 +324,9 @@ class Instructions(Sequence[Instruction]):
             result.append(instruction)
         return result
 
-    def append(self, instruction: Instruction, compact: bool = False) -> None:
-        """Add the next instruction; `compact` keeps only its line (one line, no heredoc)."""
-        if compact:
-            assert instruction.start_line == instruction.end_line and not instruction.heredocs
-            if instruction.comments:
-                self._comments[len(self._objects)] = instruction.comments
-        self._objects.append(None if compact else instruction)
+    def append(self, instruction: Instruction) -> None:
+        """Add the next instruction, kept as an object (the reader keeps compact ones itself)."""
+        self._objects.append(instruction)
         self._names.append(instruction.name)
         self._start_lines.append(instruction.start_line)
         self._end_lines.append(instruction.end_line)
@@ -341,9 +337,6 @@ class Instructions(Sequence[Instruction]):
 
     def start_line(self, index: int) -> int:
         return self._start_lines[index]
-
-    def end_line(self, index: int) -> int:
-        return self._end_lines[index]
 
     def start_lines(self) -> Sequence[int]:
         """Each instruction's first line (1-based), without making any instruction."""
@@ -361,11 +354,10 @@ class Instructions(Sequence[Instruction]):
 
     def span(self, index: int) -> tuple[int, int]:
         """[start, end) of the instruction's whole lines in the text, without making it."""
-        starts = self._line_starts
         instruction = self._objects[index]
-        if instruction is not None or not starts:
-            assert instruction is not None
+        if instruction is not None:
             return instruction.start, instruction.end
+        starts = self._line_starts
         last = self._end_lines[index]
         end = starts[last] if last < len(starts) else len(self._text)
         return starts[self._start_lines[index] - 1], end
